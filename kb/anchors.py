@@ -1,0 +1,99 @@
+"""Find a claim's quote in the article text, tolerant of whitespace and typographic quotes.
+
+Matching is done on a normalised copy of the text that keeps a map back to the original
+offsets, so the dashboard can highlight the exact characters as published.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
+
+_TRANSLATE = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+    "\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2212": "-", "\u00ad": None,
+})
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Character offsets [start, end) in the original article text."""
+
+    start: int
+    end: int
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def normalise(text: str) -> str:
+    """The form quotes are compared in: NFKC, straight quotes, hyphens, single spaces."""
+    return _normalise_with_map(text)[0]
+
+
+def _normalise_with_map(text: str) -> tuple[str, list[int]]:
+    out: list[str] = []
+    index: list[int] = []
+    pending_space = False
+    for i, ch in enumerate(text):
+        piece = unicodedata.normalize("NFKC", ch).translate(_TRANSLATE)
+        for c in piece:
+            if c.isspace():
+                pending_space = bool(out)
+                continue
+            if pending_space:
+                out.append(" ")
+                index.append(i)
+                pending_space = False
+            out.append(c)
+            index.append(i)
+    index.append(len(text))
+    return "".join(out), index
+
+
+@dataclass(frozen=True)
+class ArticleIndex:
+    """The article text prepared for quote look-ups."""
+
+    text: str
+
+    @cached_property
+    def _norm(self) -> tuple[str, list[int]]:
+        return _normalise_with_map(self.text)
+
+    def find(self, quote: str) -> list[Span]:
+        """All places the quote occurs (after normalisation), as original-text spans."""
+        norm, index = self._norm
+        needle = normalise(quote)
+        if not needle:
+            return []
+        spans = []
+        start = norm.find(needle)
+        while start != -1:
+            end = start + len(needle)
+            spans.append(Span(index[start], index[end - 1] + 1))
+            start = norm.find(needle, start + 1)
+        return spans
+
+    def closest(self, quote: str) -> str:
+        """The passage of the article most like the quote (for 'did you mean' messages)."""
+        norm, _ = self._norm
+        needle = normalise(quote)
+        if not needle or not norm:
+            return ""
+        matcher = difflib.SequenceMatcher(None, norm, needle, autojunk=False)
+        best = matcher.find_longest_match(0, len(norm), 0, len(needle))
+        # Centre a window the quote's length around the longest shared run.
+        start = max(0, best.a - best.b)
+        window = norm[start:start + len(needle)]
+        return window.strip()
+
+    def line_of(self, offset: int) -> int:
+        return self.text.count("\n", 0, offset) + 1

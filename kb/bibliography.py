@@ -1,0 +1,177 @@
+"""Load `references.bib` with bibtexparser 2 and report every failed block with its line.
+
+The only module that imports bibtexparser: its `Library` never leaves this module (a library
+holding a failed block does not pickle, which would break the dashboard's cache).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import bibtexparser
+from bibtexparser import model as bm
+from bibtexparser.middlewares.names import (
+    InvalidNameError,
+    parse_single_name_into_parts,
+    split_multiple_persons_names,
+)
+
+from kb.model import Reference
+from kb.problems import Problem, error, warning
+from kb.sources import read_text
+
+# Classic BibTeX's required fields per entry type, with biblatex's common types added.
+# A tuple inside the tuple means "one of these".
+REQUIRED_FIELDS: Mapping[str, tuple[str | tuple[str, ...], ...]] = {
+    "article": (("author", "editor"), "title", ("journal", "journaltitle"), ("year", "date")),
+    "book": (("author", "editor"), "title", "publisher", ("year", "date")),
+    "inbook": (("author", "editor"), "title", "publisher", ("year", "date")),
+    "incollection": ("author", "title", "booktitle", ("year", "date")),
+    "inproceedings": ("author", "title", "booktitle", ("year", "date")),
+    "conference": ("author", "title", "booktitle", ("year", "date")),
+    "phdthesis": ("author", "title", ("school", "institution"), ("year", "date")),
+    "mastersthesis": ("author", "title", ("school", "institution"), ("year", "date")),
+    "thesis": ("author", "title", ("school", "institution"), ("year", "date")),
+    "techreport": (("author", "institution"), "title", "institution", ("year", "date")),
+    "report": (("author", "institution"), "title", "institution", ("year", "date")),
+    "online": (("author", "editor", "organization"), "title", ("url", "doi")),
+    "misc": ("title",),
+}
+
+DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+PMID_RE = re.compile(r"^\d{1,9}$")
+YEAR_RE = re.compile(r"^\d{4}$")
+EARLIEST_YEAR = 1500
+
+
+@dataclass
+class Bibliography:
+    """What `load_bibliography` could read."""
+
+    references: dict[str, Reference] = field(default_factory=dict)
+    entry_count: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+def load_bibliography(path: str, display_name: str = "references.bib", *,
+                      max_year: int | None = None) -> Bibliography:
+    """Read a BibTeX file. Never raises on bad data; see `.problems`."""
+    text, problems = read_text(path, display_name)
+    if text is None:
+        return Bibliography(problems=problems)
+    bib = parse_bibliography(text, display_name, max_year=max_year)
+    bib.problems[:0] = problems
+    return bib
+
+
+def parse_bibliography(text: str, file: str = "references.bib", *,
+                       max_year: int | None = None) -> Bibliography:
+    """Parse BibTeX text into references and located problems."""
+    bib = Bibliography()
+    try:
+        library = bibtexparser.parse_string(text)
+    except RecursionError:
+        bib.problems.append(error("bib-syntax", file, None, "BibTeX nesting too deep to parse",
+                                  "check for runaway braces"))
+        return bib
+    max_year = max_year or dt.date.today().year + 1
+    for block in library.failed_blocks:
+        _failed(block, file, bib)
+    for entry in library.entries:
+        _add_entry(entry, file, bib, max_year)
+    return bib
+
+
+def _line(block: bm.Block) -> int | None:
+    # bibtexparser counts lines from 0.
+    return None if block.start_line is None else block.start_line + 1
+
+
+def _failed(block: bm.ParsingFailedBlock, file: str, bib: Bibliography) -> None:
+    line = _line(block)
+    if isinstance(block, bm.DuplicateBlockKeyBlock):
+        first = _line(block.previous_block)
+        bib.problems.append(error(
+            "bib-duplicate-key", file, line,
+            f"entry key '{block.key}' is used again (first at line {first})",
+            "give each entry its own key, or delete the duplicate entry", path=block.key))
+        return
+    if isinstance(block, bm.DuplicateFieldKeyBlock):
+        entry = block.ignore_error_block
+        names = ", ".join(sorted(block.duplicate_keys))
+        key = entry.key if isinstance(entry, bm.Entry) else ""
+        bib.problems.append(error(
+            "bib-duplicate-field", file, line,
+            f"entry '{key}' has the field(s) {names} more than once",
+            "keep one value per field", path=key))
+        return
+    reason = getattr(block.error, "abort_reason", None) or str(block.error)
+    reason = reason.splitlines()[0] if reason else "unparseable block"
+    bib.problems.append(error(
+        "bib-syntax", file, line, f"BibTeX block could not be parsed: {reason}",
+        "check this entry's braces, commas and '=' signs; the entry is left out until fixed"))
+
+
+def _add_entry(entry: bm.Entry, file: str, bib: Bibliography, max_year: int) -> None:
+    bib.entry_count += 1
+    line = _line(entry) or 0
+    key = entry.key.strip()
+    if not key:
+        bib.problems.append(error("bib-empty-key", file, line, "entry has no citation key",
+                                  "give the entry a key, e.g. smith2020title"))
+        return
+    fields = {f.key.lower(): _as_text(f.value) for f in entry.fields}
+    entry_type = entry.entry_type.lower()
+    ref = Reference(key, entry_type, fields, line)
+    bib.references[key] = ref
+    for required in REQUIRED_FIELDS.get(entry_type, ()):
+        options = required if isinstance(required, tuple) else (required,)
+        if not any(fields.get(o) for o in options):
+            bib.problems.append(warning(
+                "bib-missing-field", file, line,
+                f"@{entry_type}{{{key}}} has no {' or '.join(options)}",
+                f"add the {options[0]} field (BibTeX needs it for @{entry_type})", path=key))
+    if (doi := fields.get("doi")) and not DOI_RE.match(doi):
+        bib.problems.append(error(
+            "bib-doi-malformed", file, _field_line(entry, "doi", line),
+            f"'{doi}' is not a DOI", "write the bare DOI, e.g. 10.2519/jospt.2017.7096 "
+            "(no https://doi.org/ prefix)", path=key))
+    if (pmid := fields.get("pmid")) and not PMID_RE.match(pmid):
+        bib.problems.append(error(
+            "bib-pmid-malformed", file, _field_line(entry, "pmid", line),
+            f"'{pmid}' is not a PubMed id", "write the digits only, e.g. 28158962", path=key))
+    year = fields.get("year")
+    if year and not (YEAR_RE.match(year) and EARLIEST_YEAR <= int(year) <= max_year):
+        bib.problems.append(error(
+            "bib-year-implausible", file, _field_line(entry, "year", line),
+            f"year '{year}' is not a plausible publication year",
+            f"write the four-digit year between {EARLIEST_YEAR} and {max_year}", path=key))
+
+
+def _as_text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else str(value)
+
+
+def _field_line(entry: bm.Entry, name: str, default: int) -> int:
+    for f in entry.fields:
+        if f.key.lower() == name and f.start_line is not None:
+            return f.start_line + 1
+    return default
+
+
+@lru_cache(maxsize=8192)
+def author_names(value: str) -> tuple[str, ...]:
+    """Split a BibTeX author field into 'Last, First' names (BibTeX's own name rules)."""
+    out = []
+    for name in split_multiple_persons_names(value):
+        try:
+            parts = parse_single_name_into_parts(name, strict=False)
+        except InvalidNameError:
+            out.append(name)
+            continue
+        out.append(parts.merge_last_name_first)
+    return tuple(out)

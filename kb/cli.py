@@ -1,0 +1,188 @@
+"""The `kb` command: each subcommand loads the knowledge base, calls one library function,
+prints the result and exits (0 when fine, 1 when the base has errors, 2 on usage errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from kb import exports
+from kb.anchors import sha256_text
+from kb.claims import json_schema
+from kb.grading import grade_all
+from kb.graph import build_graph, claims_resting_on, evidence_gaps, orphans, review_overlap
+from kb.load import load_kb
+from kb.model import KnowledgeBase
+from kb.problems import Report
+from kb.sources import read_text
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _load(args: argparse.Namespace) -> tuple[KnowledgeBase, Report]:
+    return load_kb(args.kb)
+
+
+def _emit(text: str, args: argparse.Namespace) -> None:
+    out = getattr(args, "output", None)
+    if out:
+        tmp = out + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, out)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _stop_on_errors(report: Report) -> int | None:
+    """Commands other than `check` refuse a base that does not load at all."""
+    fatal = {"file-missing", "file-empty", "file-encoding", "yaml-syntax", "kb-missing",
+             "file-too-large", "file-unreadable", "yaml-tag", "yaml-alias", "yaml-too-deep"}
+    if any(p.code in fatal for p in report.errors):
+        sys.stderr.write(report.render() + "\n")
+        sys.stderr.write("kb: the knowledge base could not be loaded; run 'kb check'\n")
+        return 1
+    return None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    _, report = _load(args)
+    if args.format == "json":
+        _emit(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), args)
+    else:
+        _emit(report.render(), args)
+    return 0 if report.valid else 1
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    _emit(json.dumps(json_schema(), indent=2, ensure_ascii=False), args)
+    return 0
+
+
+def cmd_hash(args: argparse.Namespace) -> int:
+    kb, report = _load(args)
+    path = args.file or (os.path.join(args.kb, kb.article.text) if kb.article else None)
+    if path is None:
+        sys.stderr.write("kb hash: no article in claims.yaml; pass the text file\n")
+        return 2
+    text, problems = read_text(path, path)
+    if text is None:
+        sys.stderr.write(Report.of(problems).render() + "\n")
+        return 1
+    _emit(sha256_text(text), args)
+    return 0
+
+
+def cmd_verdicts(args: argparse.Namespace) -> int:
+    kb, report = _load(args)
+    if (code := _stop_on_errors(report)) is not None:
+        return code
+    grades = grade_all(kb, report)
+    _emit(exports.verdicts_as(args.format, kb, grades), args)
+    return 0
+
+
+def cmd_impact(args: argparse.Namespace) -> int:
+    kb, report = _load(args)
+    if (code := _stop_on_errors(report)) is not None:
+        return code
+    if args.key not in kb.references and args.key not in kb.studies:
+        sys.stderr.write(f"kb impact: no study '{args.key}' in this knowledge base\n")
+        return 2
+    rows = claims_resting_on(kb, args.key, report)
+    _emit(exports.impact_as(args.format, args.key, rows), args)
+    return 0
+
+
+def cmd_overlap(args: argparse.Namespace) -> int:
+    kb, report = _load(args)
+    if (code := _stop_on_errors(report)) is not None:
+        return code
+    rows = review_overlap(build_graph(kb))
+    _emit(exports.overlap_as(args.format, rows), args)
+    return 0
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    kb, report = _load(args)
+    if (code := _stop_on_errors(report)) is not None:
+        return code
+    _emit(exports.gaps_as(args.format, evidence_gaps(kb)), args)
+    return 0
+
+
+def cmd_orphans(args: argparse.Namespace) -> int:
+    kb, report = _load(args)
+    if (code := _stop_on_errors(report)) is not None:
+        return code
+    _emit(json.dumps(orphans(build_graph(kb)), indent=2), args)
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    kb, report = _load(args)
+    if (code := _stop_on_errors(report)) is not None:
+        return code
+    graph = build_graph(kb, grade_all(kb, report))
+    _emit(exports.graph_as(args.format, graph), args)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kb", description="Evidence-review knowledge base: check, grade and explore claims.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help_text: str,
+            formats: Sequence[str] = (), default: str | None = None) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--kb", default=".", metavar="DIR",
+                       help="knowledge-base folder with claims.yaml, references.bib and the "
+                            "article text (default: current directory)")
+        p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+        if formats:
+            p.add_argument("--format", choices=formats, default=default or formats[0],
+                           help=f"output format (default: {default or formats[0]})")
+        p.set_defaults(handler=handler)
+        return p
+
+    add("check", cmd_check, "Validate the knowledge base and list every problem with its location.",
+        ("text", "json"))
+    add("schema", cmd_schema, "Print the JSON Schema of claims.yaml.")
+    p = add("hash", cmd_hash, "Print the SHA-256 of the article text, for article.sha256.")
+    p.add_argument("file", nargs="?", help="text file (default: the article in claims.yaml)")
+    add("verdicts", cmd_verdicts, "Grade every claim and print the verdicts with their reasons.",
+        ("table", "json", "csv", "markdown"))
+    p = add("impact", cmd_impact,
+            "Show which claims rest on a study and how their verdicts change without it.",
+            ("table", "json"))
+    p.add_argument("key", help="BibTeX key of the study")
+    add("overlap", cmd_overlap,
+        "Show primary studies shared by reviews cited for the same claim (with CCA).",
+        ("table", "json"))
+    add("gaps", cmd_gaps, "Evidence gap matrix: claims x follow-up horizon.",
+        ("table", "json", "csv"))
+    add("orphans", cmd_orphans, "Studies cited by nothing and checkable claims with no evidence.")
+    add("graph", cmd_graph, "Export the evidence graph (GraphML for Gephi/Cytoscape, or JSON).",
+        ("graphml", "json"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:
+        sys.stderr.write(f"kb {args.command}: {exc.strerror}: {exc.filename}\n")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,242 @@
+"""The evidence graph (networkx) and the queries editors ask of it.
+
+Conventions: a `DiGraph` whose node ids are ``"article:ID"``, ``"claim:ID"`` and
+``"study:KEY"``; every node has ``kind`` ('article' | 'claim' | 'study') and claims and
+studies carry networkx's two-mode attribute ``bipartite`` (0 = claim, 1 = study). Edges have
+``relation``: 'makes' (article -> claim), 'evidence' (claim -> study, with stance, certainty,
+outcome, follow_up, follow_up_weeks, horizon) and 'includes' (review -> included study).
+Query functions take a graph or knowledge base and return plain data without mutating it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+import networkx as nx
+
+from kb.grading import Grade, grade, grade_all
+from kb.model import Certainty, Claim, KnowledgeBase, Stance, Verdict
+from kb.problems import Report
+from kb.rules import HORIZONS, horizon_of, link_weeks
+
+
+def claim_node(claim_id: str) -> str:
+    return f"claim:{claim_id}"
+
+
+def study_node(key: str) -> str:
+    return f"study:{key}"
+
+
+def build_graph(kb: KnowledgeBase, grades: Mapping[str, Grade] | None = None) -> nx.DiGraph:
+    """One graph of the article, its claims and the studies bearing on them.
+
+    Examples
+    --------
+    >>> from kb.model import KnowledgeBase
+    >>> g = build_graph(KnowledgeBase(root="."))
+    >>> g.number_of_nodes()
+    0
+    """
+    g = nx.DiGraph()
+    art = f"article:{kb.article.id}" if kb.article else None
+    if kb.article and art:
+        g.add_node(art, kind="article", label=kb.article.title, publisher=kb.article.publisher,
+                   url=kb.article.url or "")
+    for key, ref in kb.references.items():
+        a = kb.studies.get(key)
+        g.add_node(study_node(key), kind="study", bipartite=1, key=key,
+                   label=_short_label(ref.fields.get("author", ""), ref.year, key),
+                   title=ref.fields.get("title", ""), year=ref.year or "",
+                   design=a.design.value if a else "", doi=ref.doi or "",
+                   participants=(a.participants if a and a.participants is not None else -1),
+                   follow_up_weeks=(a.follow_up_weeks if a and a.follow_up_weeks is not None
+                                    else -1.0))
+    for key, a in kb.studies.items():
+        if study_node(key) not in g:
+            g.add_node(study_node(key), kind="study", bipartite=1, key=key, label=key,
+                       design=a.design.value)
+        for inc in a.includes:
+            g.add_edge(study_node(key), study_node(inc), relation="includes")
+    for order, claim in enumerate(kb.claims):
+        cn = claim_node(claim.id)
+        gr = grades.get(claim.id) if grades else None
+        g.add_node(cn, kind="claim", bipartite=0, label=claim.id, order=order,
+                   statement=claim.statement, claim_kind=claim.kind.value,
+                   verdict=gr.verdict.value if gr else "",
+                   certainty=gr.certainty.value if gr and gr.certainty else "")
+        if art:
+            g.add_edge(art, cn, relation="makes")
+        for link in claim.evidence:
+            weeks = link_weeks(link, kb.studies.get(link.study))
+            g.add_edge(cn, study_node(link.study), relation="evidence",
+                       stance=link.stance.value, certainty=link.certainty.value,
+                       outcome=link.outcome or "", follow_up=link.follow_up or "",
+                       follow_up_weeks=weeks if weeks is not None else -1.0,
+                       horizon=horizon_of(weeks, kb.settings) or "unknown")
+    for node, data in g.nodes(data=True):
+        if data.get("kind") == "study":
+            data["uses"] = sum(1 for _, _, d in g.in_edges(node, data=True)
+                               if d.get("relation") == "evidence")
+    return g
+
+
+def _short_label(author: str, year: str | None, key: str) -> str:
+    first = author.split(" and ")[0].split(",")[0].strip(" {}") if author else ""
+    if not first:
+        return key
+    more = " et al." if " and " in author else ""
+    return f"{first}{more} {year or ''}".strip()
+
+
+def evidence_for(graph: nx.DiGraph, claim_id: str) -> dict[str, list[dict[str, Any]]]:
+    """A claim's evidence grouped by stance, strongest certainty first within each group."""
+    out: dict[str, list[dict[str, Any]]] = {s.value: [] for s in Stance}
+    node = claim_node(claim_id)
+    if node not in graph:
+        return out
+    for _, target, data in graph.out_edges(node, data=True):
+        if data.get("relation") != "evidence":
+            continue
+        study = graph.nodes[target]
+        out[data["stance"]].append({"study": study.get("key", target), "design": study.get("design", ""),
+                                    **{k: v for k, v in data.items() if k != "relation"}})
+    for rows in out.values():
+        rows.sort(key=lambda r: (-Certainty(r["certainty"]).rank, r["study"]))
+    return out
+
+
+@dataclass(frozen=True)
+class ImpactRow:
+    claim_id: str
+    stance: str
+    certainty: str
+    verdict_before: Verdict
+    verdict_after: Verdict
+    certainty_before: Certainty | None
+    certainty_after: Certainty | None
+
+    @property
+    def changed(self) -> bool:
+        return (self.verdict_before, self.certainty_before) != (self.verdict_after,
+                                                                  self.certainty_after)
+
+
+def without_study(claim: Claim, key: str) -> Claim:
+    return claim.model_copy(update={"evidence": [e for e in claim.evidence if e.study != key]})
+
+
+def claims_resting_on(kb: KnowledgeBase, key: str, report: Report | None = None) -> list[ImpactRow]:
+    """Which claims cite a study, and their verdicts with and without it (a retraction drill)."""
+    grades = grade_all(kb, report)
+    rows = []
+    for claim in kb.claims:
+        links = [e for e in claim.evidence if e.study == key]
+        if not links:
+            continue
+        before = grades[claim.id]
+        after = grade(without_study(claim, key), kb.studies, kb.settings)
+        if before.verdict is Verdict.NOT_GRADED:
+            after = before
+        rows.append(ImpactRow(claim.id, links[0].stance.value, links[0].certainty.value,
+                              before.verdict, after.verdict, before.certainty, after.certainty))
+    return rows
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Primary-study overlap among the reviews cited for one claim."""
+
+    claim_id: str
+    reviews: tuple[str, ...]
+    primary_studies: int          # r: distinct included studies
+    inclusions: int               # N: included studies summed over reviews
+    cca: float                    # corrected covered area, (N - r) / (r (c - 1))
+    shared: dict[tuple[str, str], tuple[str, ...]]
+
+    @property
+    def level(self) -> str:
+        """Pieper et al.'s reading of CCA: slight < 5%, moderate < 10%, high < 15%, else very high."""
+        pct = self.cca * 100
+        return ("slight" if pct < 5 else "moderate" if pct < 10 else "high" if pct < 15
+                else "very high")
+
+
+def review_overlap(graph: nx.DiGraph) -> list[Overlap]:
+    """For each claim citing two or more reviews, the primary studies they share.
+
+    Only included studies that are themselves in the bibliography are known, so the CCA is
+    computed over that subset.
+    """
+    out = []
+    for node, data in graph.nodes(data=True):
+        if data.get("kind") != "claim":
+            continue
+        reviews = sorted({t for _, t, d in graph.out_edges(node, data=True)
+                          if d.get("relation") == "evidence"
+                          and any(e.get("relation") == "includes"
+                                  for _, _, e in graph.out_edges(t, data=True))})
+        if len(reviews) < 2:
+            continue
+        inc = {r: {t for _, t, d in graph.out_edges(r, data=True) if d.get("relation") == "includes"}
+               for r in reviews}
+        r_count = len(set().union(*inc.values()))
+        n_count = sum(len(s) for s in inc.values())
+        c = len(reviews)
+        cca = (n_count - r_count) / (r_count * (c - 1)) if r_count and c > 1 else 0.0
+        shared = {(a.removeprefix("study:"), b.removeprefix("study:")):
+                  tuple(sorted(x.removeprefix("study:") for x in inc[a] & inc[b]))
+                  for a, b in combinations(reviews, 2) if inc[a] & inc[b]}
+        out.append(Overlap(data["label"], tuple(r.removeprefix("study:") for r in reviews),
+                           r_count, n_count, round(cca, 4), shared))
+    return out
+
+
+@dataclass(frozen=True)
+class GapCell:
+    studies: int
+    best: Certainty | None
+
+
+def evidence_gaps(kb: KnowledgeBase) -> dict[str, dict[str, GapCell]]:
+    """Claims x follow-up horizon: how many studies speak to each, and at what best certainty.
+
+    Only links that support, refute or give mixed results count; 'unknown' collects links
+    whose follow-up is not recorded.
+    """
+    matrix: dict[str, dict[str, GapCell]] = {}
+    for claim in kb.claims:
+        cells: dict[str, tuple[set[str], int]] = {h: (set(), 0) for h in (*HORIZONS, "unknown")}
+        for link in claim.evidence:
+            if link.stance is Stance.CONTEXT:
+                continue
+            h = horizon_of(link_weeks(link, kb.studies.get(link.study)), kb.settings) or "unknown"
+            keys, best = cells[h]
+            keys.add(link.study)
+            cells[h] = (keys, max(best, link.certainty.rank))
+        matrix[claim.id] = {h: GapCell(len(k), Certainty.from_rank(b) if b else None)
+                            for h, (k, b) in cells.items()}
+    return matrix
+
+
+def orphans(graph: nx.DiGraph) -> dict[str, list[str]]:
+    """Studies that nothing cites or includes, and claims with no evidence links."""
+    studies = sorted(data.get("key", n) for n, data in graph.nodes(data=True)
+                     if data.get("kind") == "study" and graph.in_degree(n) == 0)
+    claims = sorted(data["label"] for n, data in graph.nodes(data=True)
+                    if data.get("kind") == "claim"
+                    and not any(d.get("relation") == "evidence"
+                                for _, _, d in graph.out_edges(n, data=True)))
+    return {"studies": studies, "claims": claims}
+
+
+def neighbourhood(graph: nx.DiGraph, node: str, depth: int = 1) -> nx.DiGraph:
+    """The subgraph within `depth` steps of a node, edges taken in either direction."""
+    if node not in graph:
+        return nx.DiGraph()
+    near = nx.single_source_shortest_path_length(graph.to_undirected(as_view=True), node,
+                                                 cutoff=depth)
+    return graph.subgraph(near).copy()

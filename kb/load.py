@@ -1,0 +1,66 @@
+"""The loading pipeline: read the three sources, build the knowledge base, run the checks.
+
+    claims.yaml ─┐
+    references.bib ─┼─> KnowledgeBase ─> checks ─> Report
+    article text ─┘
+"""
+
+from __future__ import annotations
+
+import os
+
+from kb.bibliography import load_bibliography
+from kb.checks import run_checks
+from kb.claims import load_claims
+from kb.model import KnowledgeBase
+from kb.problems import Problem, Report, error
+from kb.sources import read_text
+
+CLAIMS_FILE = "claims.yaml"
+BIB_FILE = "references.bib"
+
+
+def load_kb(root: str = ".") -> tuple[KnowledgeBase, Report]:
+    """Load the knowledge base in folder `root` and check it. Never raises on bad data.
+
+    Examples
+    --------
+    >>> kb, report = load_kb(".")          # doctest: +SKIP
+    >>> report.valid, len(kb.claims)        # doctest: +SKIP
+    (True, 21)
+    """
+    problems: list[Problem] = []
+    if not os.path.isdir(root):
+        problems.append(error("kb-missing", root, None, f"'{root}' is not a folder",
+                              "pass --kb with the folder that holds claims.yaml"))
+        return KnowledgeBase(root=root), Report.of(problems)
+    doc = load_claims(os.path.join(root, CLAIMS_FILE), CLAIMS_FILE)
+    bib = load_bibliography(os.path.join(root, BIB_FILE), BIB_FILE)
+    problems += doc.problems + bib.problems
+    article_text = None
+    if doc.article is not None:
+        rel = doc.article.text
+        path = os.path.normpath(os.path.join(root, rel))
+        if os.path.isabs(rel) or not path.startswith(os.path.normpath(root)):
+            problems.append(error(
+                "article-path", CLAIMS_FILE, doc.lines.get("article.text"),
+                f"article text path '{rel}' leaves the knowledge-base folder",
+                "keep the article text inside the folder and give a relative path",
+                path="article.text"))
+        else:
+            article_text, text_problems = read_text(path, rel)
+            problems += text_problems
+    kb = KnowledgeBase(
+        root=root,
+        article=doc.article,
+        article_text=article_text,
+        settings=doc.settings,
+        references=bib.references,
+        studies=doc.studies,
+        claims=tuple(doc.claims),
+        invalid_claims=tuple(doc.invalid_claims),
+        claim_positions=tuple(doc.claim_positions),
+        lines=doc.lines,
+    )
+    problems += run_checks(kb)
+    return kb, Report.of(problems)

@@ -1,0 +1,449 @@
+"""The data contract: vocabularies, the claims-file schema and the loaded knowledge base.
+
+Pydantic models here are both the validation schema of `claims.yaml` (exported as JSON
+Schema by `kb schema`) and the immutable values the rest of the library works on. No I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+SCHEMA_VERSION = 1
+
+
+class Design(enum.StrEnum):
+    """Study design, in the evidence hierarchy's vocabulary."""
+
+    UMBRELLA_REVIEW = "umbrella-review"
+    SYSTEMATIC_REVIEW_META_ANALYSIS = "systematic-review-meta-analysis"
+    SYSTEMATIC_REVIEW = "systematic-review"
+    RCT = "rct"
+    NON_RANDOMISED_TRIAL = "non-randomised-trial"
+    COHORT = "cohort"
+    CASE_CONTROL = "case-control"
+    CROSS_SECTIONAL = "cross-sectional"
+    CASE_SERIES = "case-series"
+    CASE_REPORT = "case-report"
+    NARRATIVE_REVIEW = "narrative-review"
+    GUIDELINE = "guideline"
+    LABORATORY = "laboratory"
+    EXPERT_OPINION = "expert-opinion"
+
+    @property
+    def label(self) -> str:
+        return _DESIGN_LABELS[self]
+
+    @property
+    def is_review(self) -> bool:
+        """Reviews that synthesise other studies systematically (and may include them)."""
+        return self in (Design.UMBRELLA_REVIEW, Design.SYSTEMATIC_REVIEW_META_ANALYSIS,
+                        Design.SYSTEMATIC_REVIEW)
+
+    @property
+    def is_trial(self) -> bool:
+        return self in (Design.RCT, Design.NON_RANDOMISED_TRIAL)
+
+    @property
+    def is_systematic_or_trial(self) -> bool:
+        """Designs whose results GRADE rates from 'high' (randomised evidence or its synthesis)."""
+        return self.is_review or self is Design.RCT
+
+
+_DESIGN_LABELS = {
+    Design.UMBRELLA_REVIEW: "Umbrella review",
+    Design.SYSTEMATIC_REVIEW_META_ANALYSIS: "Systematic review with meta-analysis",
+    Design.SYSTEMATIC_REVIEW: "Systematic review",
+    Design.RCT: "Randomised controlled trial",
+    Design.NON_RANDOMISED_TRIAL: "Non-randomised trial",
+    Design.COHORT: "Cohort study",
+    Design.CASE_CONTROL: "Case-control study",
+    Design.CROSS_SECTIONAL: "Cross-sectional study / survey",
+    Design.CASE_SERIES: "Case series",
+    Design.CASE_REPORT: "Case report",
+    Design.NARRATIVE_REVIEW: "Narrative review",
+    Design.GUIDELINE: "Guideline / position statement",
+    Design.LABORATORY: "Laboratory / mechanistic study",
+    Design.EXPERT_OPINION: "Expert opinion",
+}
+
+
+class Stance(enum.StrEnum):
+    SUPPORTS = "supports"
+    REFUTES = "refutes"
+    MIXED = "mixed"
+    CONTEXT = "context"
+
+
+class Certainty(enum.StrEnum):
+    """GRADE certainty of a body of evidence."""
+
+    HIGH = "high"
+    MODERATE = "moderate"
+    LOW = "low"
+    VERY_LOW = "very-low"
+
+    @property
+    def rank(self) -> int:
+        return {"high": 4, "moderate": 3, "low": 2, "very-low": 1}[self.value]
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("-", " ")
+
+    @classmethod
+    def from_rank(cls, rank: int) -> Certainty:
+        return {4: cls.HIGH, 3: cls.MODERATE, 2: cls.LOW, 1: cls.VERY_LOW}[max(1, min(4, rank))]
+
+
+class ClaimKind(enum.StrEnum):
+    ETIOLOGY = "etiology"
+    MECHANISM = "mechanism"
+    DEFINITION = "definition"
+    PROCEDURE = "procedure"
+    SAFETY = "safety"
+    EFFICACY = "efficacy"
+    COMPARATIVE_EFFICACY = "comparative-efficacy"
+    STATE_OF_EVIDENCE = "state-of-evidence"
+    PRACTICE = "practice"
+
+    @property
+    def is_effect(self) -> bool:
+        """Claims about effects or harms, which need long-term trials to be settled."""
+        return self in (ClaimKind.SAFETY, ClaimKind.EFFICACY, ClaimKind.COMPARATIVE_EFFICACY)
+
+
+class ReviewStatus(enum.StrEnum):
+    DRAFT = "draft"
+    REVIEWED = "reviewed"
+
+
+class Verdict(enum.StrEnum):
+    SUPPORTED = "supported"
+    LIMITED = "limited"
+    MIXED = "mixed"
+    CONTRADICTED = "contradicted"
+    NO_EVIDENCE = "no-evidence"
+    NOT_CHECKABLE = "not-checkable"
+    NOT_GRADED = "not-graded"
+
+    @property
+    def label(self) -> str:
+        return _VERDICT_LABELS[self][0]
+
+    @property
+    def icon(self) -> str:
+        return _VERDICT_LABELS[self][1]
+
+    @property
+    def strength(self) -> int:
+        """Order used by 'never lowers a verdict' properties: higher means better supported."""
+        return _VERDICT_STRENGTH[self]
+
+
+_VERDICT_LABELS = {
+    Verdict.SUPPORTED: ("Supported", "✅"),
+    Verdict.LIMITED: ("Limited evidence", "🟡"),
+    Verdict.MIXED: ("Mixed evidence", "⚖️"),
+    Verdict.CONTRADICTED: ("Contradicted", "❌"),
+    Verdict.NO_EVIDENCE: ("No evidence", "❔"),
+    Verdict.NOT_CHECKABLE: ("Not checkable", "➖"),
+    Verdict.NOT_GRADED: ("Not graded", "⚠️"),
+}
+
+_VERDICT_STRENGTH = {
+    Verdict.CONTRADICTED: 0,
+    Verdict.MIXED: 1,
+    Verdict.NO_EVIDENCE: 1,
+    Verdict.LIMITED: 2,
+    Verdict.SUPPORTED: 3,
+    Verdict.NOT_CHECKABLE: -1,
+    Verdict.NOT_GRADED: -1,
+}
+
+
+# --- durations --------------------------------------------------------------------------
+
+WEEKS_PER_UNIT = {"day": 1 / 7, "week": 1.0, "month": 52 / 12, "year": 52.0}
+_DURATION_RE = re.compile(
+    r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>days?|d|weeks?|wk|w|months?|mo|m|years?|yr|y)\s*$", re.I)
+_ISO_RE = re.compile(r"^P(?:(?P<y>\d+)Y)?(?:(?P<m>\d+)M)?(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?$")
+_UNIT_ALIASES = {"d": "day", "w": "week", "wk": "week", "m": "month", "mo": "month",
+                 "y": "year", "yr": "year"}
+
+
+def parse_duration(text: str) -> float | None:
+    """Weeks in a duration such as ``"12 weeks"``, ``"6 months"``, ``"P1Y"`` or ``"immediate"``.
+
+    Returns None when the text is not a duration.
+
+    >>> parse_duration("6 months")
+    26.0
+    >>> parse_duration("immediate")
+    0.0
+    """
+    text = text.strip()
+    if text.lower() in ("immediate", "immediately", "post-treatment", "0"):
+        return 0.0
+    if m := _DURATION_RE.match(text):
+        unit = m["unit"].lower()
+        unit = _UNIT_ALIASES.get(unit, unit.rstrip("s"))
+        return round(float(m["n"]) * WEEKS_PER_UNIT[unit], 3)
+    if (m := _ISO_RE.match(text)) and any(m.groupdict().values()):
+        parts = {k: int(v) for k, v in m.groupdict().items() if v}
+        return round(parts.get("y", 0) * 52 + parts.get("m", 0) * 52 / 12
+                     + parts.get("w", 0) + parts.get("d", 0) / 7, 3)
+    return None
+
+
+def _check_duration(value: str) -> str:
+    if parse_duration(value) is None:
+        raise PydanticCustomError(
+            "duration_invalid",
+            "'{value}' is not a duration; write e.g. 'immediate', '3 days', '12 weeks', "
+            "'6 months', '1 year' or ISO 8601 'P6M'", {"value": value})
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_check_duration)]
+Text = Annotated[str, Field(min_length=1)]
+Key = Annotated[str, Field(min_length=1, pattern=r"^[^\s,{}]+$")]
+ClaimId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+# --- claims.yaml --------------------------------------------------------------------------
+
+class Article(_Strict):
+    """The article under review, as published."""
+
+    id: ClaimId
+    title: Text
+    publisher: Text
+    url: str | None = Field(None, description="Where the article was published (http/https).")
+    url_note: str | None = Field(None, description="Why the URL is missing or uncertain.")
+    retrieved: dt.date | None = None
+    text: Text = Field(description="Path of the article text, relative to the knowledge base.")
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$",
+                               description="SHA-256 of the text file as reviewed.")
+
+
+class QualityTool(enum.StrEnum):
+    AMSTAR2 = "AMSTAR 2"
+    ROB2 = "RoB 2"
+    ROBINS_I = "ROBINS-I"
+    PEDRO = "PEDro"
+    COCHRANE_ROB = "Cochrane RoB"
+    OTHER = "other"
+
+
+class Quality(_Strict):
+    """Risk of bias (RoB 2 terms) or review confidence (AMSTAR 2 terms), as the source states."""
+
+    tool: QualityTool
+    rating: Text
+    source: str | None = Field(None, description="Who rated it (e.g. an including review).")
+
+
+QUALITY_RATINGS: dict[QualityTool, tuple[str, ...]] = {
+    QualityTool.AMSTAR2: ("high", "moderate", "low", "critically low"),
+    QualityTool.ROB2: ("low", "some concerns", "high"),
+    QualityTool.ROBINS_I: ("low", "moderate", "serious", "critical"),
+}
+
+
+class Verification(_Strict):
+    """Where a study's record was read and checked."""
+
+    url: Annotated[str, Field(pattern=r"^https?://")]
+    date: dt.date
+    fields: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+class Appraisal(_Strict):
+    """The knowledge base's appraisal of one cited study, keyed by its BibTeX key."""
+
+    design: Design
+    participants: int | None = Field(None, ge=0)
+    studies_included: int | None = Field(None, ge=0)
+    population: str | None = None
+    intervention: str | None = None
+    comparator: str | None = None
+    follow_up: Duration | None = Field(None, description="Longest follow-up reported.")
+    quality: Quality | None = None
+    includes: list[Key] = Field(default_factory=list,
+                                description="Included studies that are also in the bibliography.")
+    summary: str | None = None
+    verified: list[Verification] = Field(min_length=1)
+
+    @property
+    def follow_up_weeks(self) -> float | None:
+        return None if self.follow_up is None else parse_duration(self.follow_up)
+
+
+class Pico(_Strict):
+    population: str | None = None
+    intervention: str | None = None
+    comparator: str | None = None
+    outcome: str | None = None
+
+
+class EvidenceLink(_Strict):
+    """One study bearing on one claim."""
+
+    study: Key
+    stance: Stance
+    certainty: Certainty
+    outcome: str | None = None
+    follow_up: Duration | None = Field(None, description="The horizon this evidence speaks to.")
+    locator: str | None = None
+    note: Text
+
+    @property
+    def follow_up_weeks(self) -> float | None:
+        return None if self.follow_up is None else parse_duration(self.follow_up)
+
+
+class Override(_Strict):
+    verdict: Verdict
+    rationale: str | None = None
+
+
+class Review(_Strict):
+    status: ReviewStatus = ReviewStatus.DRAFT
+    reviewer: str | None = None
+    date: dt.date | None = None
+    override: Override | None = None
+
+
+class Claim(_Strict):
+    """One statement of the article, anchored to its exact words."""
+
+    id: ClaimId
+    quote: Text
+    statement: Text
+    kind: ClaimKind
+    checkable: bool = True
+    not_checkable_reason: str | None = None
+    pico: Pico | None = None
+    evidence: list[EvidenceLink] = Field(default_factory=list)
+    review: Review = Field(default_factory=Review)
+
+
+class Settings(_Strict):
+    """Per-knowledge-base thresholds of the verdict rules (see `kb.rules`)."""
+
+    short_term_weeks: float = Field(12, gt=0, description=(
+        "Up to this many weeks after treatment is short-term (musculoskeletal trials' "
+        "convention: short <= 3 months)."))
+    long_term_weeks: float = Field(52, gt=0, description=(
+        "From this many weeks on is long-term (>= 12 months); between the two is intermediate."))
+    supported_min_certainty: Certainty = Field(Certainty.MODERATE, description=(
+        "Best certainty of supporting evidence needed for 'supported'."))
+    supported_min_studies: int = Field(2, ge=1, description=(
+        "Distinct supporting studies needed for 'supported'."))
+    mixed_margin: int = Field(1, ge=0, le=3, description=(
+        "How refuting evidence weighs against support: refuting links within this many GRADE "
+        "levels of the best supporting link make the verdict 'mixed' (0: only equal or "
+        "stronger refutation counts; stronger refutation always makes it 'contradicted')."))
+
+
+class ClaimsFile(_Strict):
+    """Top level of `claims.yaml`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              title="Evidence-review knowledge base: claims.yaml")
+
+    schema_: str | None = Field(None, alias="$schema")
+    schema_version: int = SCHEMA_VERSION
+    article: Article
+    settings: Settings = Field(default_factory=Settings)
+    studies: dict[Key, Appraisal] = Field(default_factory=dict)
+    claims: list[Claim] = Field(default_factory=list)
+
+
+# --- the loaded knowledge base -------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One BibTeX entry, fields as written (LaTeX not decoded; see `kb.text.display`)."""
+
+    key: str
+    entry_type: str
+    fields: Mapping[str, str]
+    line: int
+
+    def get(self, name: str) -> str | None:
+        value = self.fields.get(name)
+        return value if value else None
+
+    @property
+    def doi(self) -> str | None:
+        return self.get("doi")
+
+    @property
+    def pmid(self) -> str | None:
+        return self.get("pmid")
+
+    @property
+    def year(self) -> str | None:
+        return self.get("year") or (self.get("date") or "")[:4] or None
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidClaim:
+    """A claim entry that failed validation: kept so it is reported, shown and not graded."""
+
+    index: int
+    id: str
+    quote: str
+    statement: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Everything loaded from one knowledge-base folder. Parts that failed to load are empty."""
+
+    root: str
+    article: Article | None = None
+    article_text: str | None = None
+    settings: Settings = field(default_factory=Settings)
+    references: Mapping[str, Reference] = field(default_factory=dict)
+    studies: Mapping[str, Appraisal] = field(default_factory=dict)
+    claims: tuple[Claim, ...] = ()
+    invalid_claims: tuple[InvalidClaim, ...] = ()
+    # Position of each valid claim in the file's `claims:` list (invalid ones leave gaps).
+    claim_positions: tuple[int, ...] = ()
+    # Data path (e.g. "claims[3].evidence[0].study") -> 1-based line in claims.yaml.
+    lines: Mapping[str, int] = field(default_factory=dict)
+    claims_file: str = "claims.yaml"
+    bib_file: str = "references.bib"
+
+    def claim(self, claim_id: str) -> Claim | None:
+        return next((c for c in self.claims if c.id == claim_id), None)
+
+    def claims_with_index(self) -> Iterator[tuple[int, Claim]]:
+        """Each valid claim with its position in the file, for data paths like claims[3]."""
+        positions = self.claim_positions or range(len(self.claims))
+        return zip(positions, self.claims, strict=False)
+
+    def line_of(self, path: str) -> int | None:
+        """The closest known line for a data path (falls back to its parents)."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+        return None

@@ -1,0 +1,162 @@
+"""The verdict policy: one ordered table of rules, each with its rationale as data.
+
+The first rule whose condition holds decides a claim's verdict. Thresholds are the named
+`Settings` fields (see `kb.model.Settings`), which a knowledge base may change under
+`settings:` in claims.yaml. Horizons follow the cut-offs commonly used in musculoskeletal
+trials and reviews: immediate (within a day), short-term (up to 3 months), intermediate
+(3 to 12 months) and long-term (12 months or more).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kb.model import Appraisal, Certainty, Claim, EvidenceLink, Settings, Stance, Verdict
+
+HORIZONS = ("immediate", "short-term", "intermediate", "long-term")
+IMMEDIATE_WEEKS = 1 / 7
+
+
+def horizon_of(weeks: float | None, settings: Settings) -> str | None:
+    """Name the follow-up horizon of a duration in weeks (None when unknown)."""
+    if weeks is None:
+        return None
+    if weeks <= IMMEDIATE_WEEKS:
+        return "immediate"
+    if weeks <= settings.short_term_weeks:
+        return "short-term"
+    if weeks < settings.long_term_weeks:
+        return "intermediate"
+    return "long-term"
+
+
+def link_weeks(link: EvidenceLink, appraisal: Appraisal | None) -> float | None:
+    """The horizon a link speaks to: its own follow-up, else the study's longest."""
+    weeks = link.follow_up_weeks
+    if weeks is None and appraisal is not None:
+        weeks = appraisal.follow_up_weeks
+    return weeks
+
+
+@dataclass(frozen=True)
+class Side:
+    """The links of one stance: distinct studies and the best certainty among them."""
+
+    links: tuple[EvidenceLink, ...] = ()
+
+    @property
+    def studies(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(link.study for link in self.links))
+
+    @property
+    def best(self) -> Certainty | None:
+        return max((link.certainty for link in self.links), key=lambda c: c.rank, default=None)
+
+    @property
+    def rank(self) -> int:
+        return self.best.rank if self.best else 0
+
+    def strongest(self) -> tuple[EvidenceLink, ...]:
+        """The links at this side's best certainty, which drive a verdict."""
+        return tuple(link for link in self.links if link.certainty == self.best)
+
+    def at_least(self, certainty: Certainty) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(
+            link.study for link in self.links if link.certainty.rank >= certainty.rank))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the rules look at for one claim."""
+
+    claim: Claim
+    settings: Settings
+    supports: Side = Side()
+    refutes: Side = Side()
+    mixed: Side = Side()
+    context: Side = Side()
+    long_term_support: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, claim: Claim, studies: dict[str, Appraisal] | None,
+           settings: Settings) -> Evidence:
+        studies = studies or {}
+        by: dict[Stance, list[EvidenceLink]] = {s: [] for s in Stance}
+        for link in claim.evidence:
+            by[link.stance].append(link)
+        long_term = tuple(dict.fromkeys(
+            link.study for link in by[Stance.SUPPORTS]
+            if (a := studies.get(link.study)) is not None and a.design.is_systematic_or_trial
+            and (w := link_weeks(link, a)) is not None and w >= settings.long_term_weeks))
+        return cls(claim, settings, Side(tuple(by[Stance.SUPPORTS])),
+                   Side(tuple(by[Stance.REFUTES])), Side(tuple(by[Stance.MIXED])),
+                   Side(tuple(by[Stance.CONTEXT])), long_term)
+
+    @property
+    def substantive(self) -> bool:
+        return bool(self.supports.links or self.refutes.links or self.mixed.links)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the policy: when it fires, what it decides, and why that is the policy."""
+
+    id: str
+    verdict: Verdict
+    when: Callable[[Evidence], bool]
+    rationale: str
+    drivers: Callable[[Evidence], tuple[EvidenceLink, ...]] = field(default=lambda e: ())
+
+
+def _contradicted(e: Evidence) -> bool:
+    return bool(e.refutes.links) and e.refutes.rank > e.supports.rank
+
+
+def _mixed(e: Evidence) -> bool:
+    margin = e.settings.mixed_margin
+    refute_close = bool(e.refutes.links) and e.refutes.rank >= e.supports.rank - margin
+    mixed_strong = bool(e.mixed.links) and e.mixed.rank > e.supports.rank
+    return refute_close or mixed_strong
+
+
+def _supported(e: Evidence) -> bool:
+    s = e.settings
+    strong = e.supports.at_least(s.supported_min_certainty)
+    enough = e.supports.at_least(Certainty.LOW)
+    return bool(strong) and len(enough) >= s.supported_min_studies
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("R1-not-checkable", Verdict.NOT_CHECKABLE, lambda e: not e.claim.checkable,
+         "The editor marked the claim as not checkable (an opinion, a vague or purely "
+         "procedural description); it is shown with the editor's reason and not graded."),
+    Rule("R2-no-evidence", Verdict.NO_EVIDENCE, lambda e: not e.substantive,
+         "No linked study supports, refutes or gives mixed results on the claim (context-only "
+         "links do not count): the claim is unsupported, not refuted.",
+         lambda e: e.context.links),
+    Rule("R3-contradicted", Verdict.CONTRADICTED, _contradicted,
+         "The strongest evidence refutes the claim: the best refuting link has higher GRADE "
+         "certainty than the best supporting one.",
+         lambda e: e.refutes.strongest()),
+    Rule("R4-mixed", Verdict.MIXED, _mixed,
+         "Refuting evidence comes within `mixed_margin` GRADE levels of the best support, or "
+         "studies with mixed results outrank the support: the evidence is inconsistent.",
+         lambda e: e.supports.strongest() + e.refutes.strongest() + e.mixed.strongest()),
+    Rule("R5-supported", Verdict.SUPPORTED, _supported,
+         "Supporting evidence reaches `supported_min_certainty` and comes from at least "
+         "`supported_min_studies` distinct studies, with no comparable refuting evidence.",
+         lambda e: e.supports.strongest()),
+    Rule("R6-limited", Verdict.LIMITED, lambda e: bool(e.supports.links),
+         "Some evidence supports the claim, but it is too uncertain or too thin to call it "
+         "supported (below the certainty or study-count threshold).",
+         lambda e: e.supports.strongest()),
+)
+
+
+def decide(evidence: Evidence, rules: tuple[Rule, ...] = RULES) -> Rule:
+    """The first rule that fires. R6's fallback means every graded claim gets one."""
+    for rule in rules:
+        if rule.when(evidence):
+            return rule
+    raise AssertionError("the rule table has no rule for this evidence")  # pragma: no cover
