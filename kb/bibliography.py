@@ -80,7 +80,7 @@ def parse_bibliography(text: str, file: str = "references.bib", *,
         return bib
     max_year = max_year or dt.date.today().year + 1
     for block in library.failed_blocks:
-        _failed(block, file, bib)
+        _failed(block, file, bib, max_year)
     for entry in library.entries:
         _add_entry(entry, file, bib, max_year)
     return bib
@@ -91,7 +91,7 @@ def _line(block: bm.Block) -> int | None:
     return None if block.start_line is None else block.start_line + 1
 
 
-def _failed(block: bm.ParsingFailedBlock, file: str, bib: Bibliography) -> None:
+def _failed(block: bm.ParsingFailedBlock, file: str, bib: Bibliography, max_year: int) -> None:
     line = _line(block)
     if isinstance(block, bm.DuplicateBlockKeyBlock):
         first = _line(block.previous_block)
@@ -108,6 +108,10 @@ def _failed(block: bm.ParsingFailedBlock, file: str, bib: Bibliography) -> None:
             "bib-duplicate-field", file, line,
             f"entry '{key}' has the field(s) {names} more than once",
             "keep one value per field", path=key))
+        if isinstance(entry, bm.Entry):
+            # The entry is still usable (bibtexparser keeps it aside); losing it would turn
+            # one duplicated field into a cascade of 'unknown study' errors.
+            _add_entry(entry, file, bib, max_year, enclosed=True)
         return
     reason = getattr(block.error, "abort_reason", None) or str(block.error)
     reason = reason.splitlines()[0] if reason else "unparseable block"
@@ -116,7 +120,8 @@ def _failed(block: bm.ParsingFailedBlock, file: str, bib: Bibliography) -> None:
         "check this entry's braces, commas and '=' signs; the entry is left out until fixed"))
 
 
-def _add_entry(entry: bm.Entry, file: str, bib: Bibliography, max_year: int) -> None:
+def _add_entry(entry: bm.Entry, file: str, bib: Bibliography, max_year: int,
+               enclosed: bool = False) -> None:
     bib.entry_count += 1
     line = _line(entry) or 0
     key = entry.key.strip()
@@ -124,7 +129,7 @@ def _add_entry(entry: bm.Entry, file: str, bib: Bibliography, max_year: int) -> 
         bib.problems.append(error("bib-empty-key", file, line, "entry has no citation key",
                                   "give the entry a key, e.g. smith2020title"))
         return
-    fields = {f.key.lower(): _as_text(f.value) for f in entry.fields}
+    fields = {f.key.lower(): _as_text(f.value, enclosed) for f in entry.fields}
     entry_type = entry.entry_type.lower()
     ref = Reference(key, entry_type, fields, line)
     bib.references[key] = ref
@@ -152,8 +157,12 @@ def _add_entry(entry: bm.Entry, file: str, bib: Bibliography, max_year: int) -> 
             f"write the four-digit year between {EARLIEST_YEAR} and {max_year}", path=key))
 
 
-def _as_text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else str(value)
+def _as_text(value: object, enclosed: bool = False) -> str:
+    text = value.strip() if isinstance(value, str) else str(value)
+    # Entries recovered from a failed block skipped the middleware that strips delimiters.
+    if enclosed and len(text) >= 2 and (text[0], text[-1]) in (("{", "}"), ('"', '"')):
+        text = text[1:-1].strip()
+    return text
 
 
 def _field_line(entry: bm.Entry, name: str, default: int) -> int:

@@ -45,7 +45,7 @@ def check_evidence_links(kb: KnowledgeBase) -> Iterator[Problem]:
                             f"study '{link.study}' is not in {kb.bib_file}",
                             _did_you_mean(link.study, kb.references) or
                             f"add the entry to {kb.bib_file} or fix the key", path=path)
-            elif link.study not in kb.studies:
+            elif link.study not in kb.studies and link.study not in kb.invalid_studies:
                 yield error("claim-study-not-appraised", kb.claims_file, line,
                             f"study '{link.study}' has no appraisal under 'studies:'",
                             f"add 'studies: {link.study}:' with its design and verification",

@@ -34,6 +34,8 @@ _SCALAR = yaml.constructor.SafeConstructor()
 _TOP_LEVEL = ("$schema", "schema_version", "article", "settings", "studies", "claims")
 _MAX_DEPTH = 64
 M = TypeVar("M", bound=BaseModel)
+_ALLOWED_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in (
+    "str", "int", "float", "bool", "null", "timestamp", "map", "seq"))
 
 
 @dataclass
@@ -46,6 +48,8 @@ class ClaimsDocument:
     claims: list[Claim] = field(default_factory=list)
     invalid_claims: list[InvalidClaim] = field(default_factory=list)
     claim_positions: list[int] = field(default_factory=list)
+    # Appraisals present in the file that failed validation (their own errors say why).
+    invalid_studies: set[str] = field(default_factory=set)
     lines: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
@@ -123,6 +127,12 @@ def _to_data(node: yaml.Node, path: str, file: str, doc: ClaimsDocument, depth: 
             "YAML anchors and aliases (&name / *name) are not supported in claims.yaml",
             "write the value out in full where the alias is used", path=path))
     seen.add(id(node))
+    if node.tag not in _ALLOWED_TAGS:
+        raise _Unloadable(error(
+            "yaml-tag", file, node.start_mark.line + 1,
+            f"the YAML tag '{node.tag}' is not allowed in claims.yaml",
+            "remove the tag; values are plain text, numbers, dates, lists and mappings",
+            path=path))
     doc.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -146,16 +156,7 @@ def _to_data(node: yaml.Node, path: str, file: str, doc: ClaimsDocument, depth: 
     if isinstance(node, yaml.SequenceNode):
         return [_to_data(item, f"{path}[{i}]", file, doc, depth + 1, seen)
                 for i, item in enumerate(node.value)]
-    tag = node.tag or ""
-    if not tag.startswith("tag:yaml.org,2002:") or tag.endswith((":binary", ":set", ":omap",
-                                                                   ":pairs")):
-        raise _Unloadable(error(
-            "yaml-tag", file, node.start_mark.line + 1,
-            f"the YAML tag '{tag}' is not allowed in claims.yaml",
-            "remove the tag; values are plain text, numbers, dates, lists and mappings",
-            path=path))
-    value = _SCALAR.construct_object(node)
-    return value
+    return _SCALAR.construct_object(node)
 
 
 def _validate(data: Any, file: str, doc: ClaimsDocument) -> None:
@@ -187,6 +188,8 @@ def _validate(data: Any, file: str, doc: ClaimsDocument) -> None:
             appraisal = _validate_item(Appraisal, raw, f"studies.{key}", file, doc)
             if appraisal is not None:
                 doc.studies[key] = appraisal
+            else:
+                doc.invalid_studies.add(str(key))
     claims = data.get("claims", [])
     if claims is None:
         claims = []

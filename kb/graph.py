@@ -20,7 +20,7 @@ import networkx as nx
 from kb.grading import Grade, grade, grade_all
 from kb.model import Certainty, Claim, KnowledgeBase, Stance, Verdict
 from kb.problems import Report
-from kb.rules import HORIZONS, horizon_of, link_weeks
+from kb.rules import HORIZONS, link_horizon, link_weeks
 
 
 def claim_node(claim_id: str) -> str:
@@ -76,7 +76,8 @@ def build_graph(kb: KnowledgeBase, grades: Mapping[str, Grade] | None = None) ->
                        stance=link.stance.value, certainty=link.certainty.value,
                        outcome=link.outcome or "", follow_up=link.follow_up or "",
                        follow_up_weeks=weeks if weeks is not None else -1.0,
-                       horizon=horizon_of(weeks, kb.settings) or "unknown")
+                       horizon=link_horizon(link, kb.studies.get(link.study), kb.settings)
+                       or "unknown")
     for node, data in g.nodes(data=True):
         if data.get("kind") == "study":
             data["uses"] = sum(1 for _, _, d in g.in_edges(node, data=True)
@@ -213,7 +214,7 @@ def evidence_gaps(kb: KnowledgeBase) -> dict[str, dict[str, GapCell]]:
         for link in claim.evidence:
             if link.stance is Stance.CONTEXT:
                 continue
-            h = horizon_of(link_weeks(link, kb.studies.get(link.study)), kb.settings) or "unknown"
+            h = link_horizon(link, kb.studies.get(link.study), kb.settings) or "unknown"
             keys, best = cells[h]
             keys.add(link.study)
             cells[h] = (keys, max(best, link.certainty.rank))

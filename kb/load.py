@@ -40,8 +40,9 @@ def load_kb(root: str = ".") -> tuple[KnowledgeBase, Report]:
     article_text = None
     if doc.article is not None:
         rel = doc.article.text
-        path = os.path.normpath(os.path.join(root, rel))
-        if os.path.isabs(rel) or not path.startswith(os.path.normpath(root)):
+        path = os.path.join(root, rel)
+        inside = os.path.realpath(root)
+        if os.path.isabs(rel) or os.path.commonpath([inside, os.path.realpath(path)]) != inside:
             problems.append(error(
                 "article-path", CLAIMS_FILE, doc.lines.get("article.text"),
                 f"article text path '{rel}' leaves the knowledge-base folder",
@@ -61,6 +62,9 @@ def load_kb(root: str = ".") -> tuple[KnowledgeBase, Report]:
         invalid_claims=tuple(doc.invalid_claims),
         claim_positions=tuple(doc.claim_positions),
         lines=doc.lines,
+        invalid_studies=frozenset(doc.invalid_studies),
     )
-    problems += run_checks(kb)
+    if doc.article is not None or doc.claims or doc.studies:
+        # Cross-file checks would only echo an unreadable claims file as noise.
+        problems += run_checks(kb)
     return kb, Report.of(problems)

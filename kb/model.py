@@ -203,12 +203,26 @@ def parse_duration(text: str) -> float | None:
     return None
 
 
+HORIZON_WORDS = {
+    "immediate": "immediate", "immediately": "immediate", "post-treatment": "immediate",
+    "short-term": "short-term", "short term": "short-term",
+    "intermediate": "intermediate", "medium-term": "intermediate", "medium term": "intermediate",
+    "mid-term": "intermediate", "long-term": "long-term", "long term": "long-term",
+}
+
+
+def horizon_word(text: str) -> str | None:
+    """The horizon named by a word such as 'short-term' (when no time point is reported)."""
+    return HORIZON_WORDS.get(text.strip().lower())
+
+
 def _check_duration(value: str) -> str:
-    if parse_duration(value) is None:
+    if parse_duration(value) is None and horizon_word(value) is None:
         raise PydanticCustomError(
             "duration_invalid",
             "'{value}' is not a duration; write e.g. 'immediate', '3 days', '12 weeks', "
-            "'6 months', '1 year' or ISO 8601 'P6M'", {"value": value})
+            "'6 months', '1 year', ISO 8601 'P6M', or a horizon ('short-term', "
+            "'intermediate', 'long-term') when no time point is reported", {"value": value})
     return value
 
 
@@ -244,6 +258,7 @@ class QualityTool(enum.StrEnum):
     ROBINS_I = "ROBINS-I"
     PEDRO = "PEDro"
     COCHRANE_ROB = "Cochrane RoB"
+    GRADE = "GRADE"
     OTHER = "other"
 
 
@@ -259,6 +274,7 @@ QUALITY_RATINGS: dict[QualityTool, tuple[str, ...]] = {
     QualityTool.AMSTAR2: ("high", "moderate", "low", "critically low"),
     QualityTool.ROB2: ("low", "some concerns", "high"),
     QualityTool.ROBINS_I: ("low", "moderate", "serious", "critical"),
+    QualityTool.GRADE: ("high", "moderate", "low", "very low"),
 }
 
 
@@ -285,6 +301,9 @@ class Appraisal(_Strict):
     includes: list[Key] = Field(default_factory=list,
                                 description="Included studies that are also in the bibliography.")
     summary: str | None = None
+    caveat: str | None = Field(None, description=(
+        "What the stored records did not show (a truncated abstract, a field from a secondary "
+        "source), so readers know the limits of the appraisal."))
     verified: list[Verification] = Field(min_length=1)
 
     @property
@@ -426,6 +445,7 @@ class KnowledgeBase:
     invalid_claims: tuple[InvalidClaim, ...] = ()
     # Position of each valid claim in the file's `claims:` list (invalid ones leave gaps).
     claim_positions: tuple[int, ...] = ()
+    invalid_studies: frozenset[str] = frozenset()
     # Data path (e.g. "claims[3].evidence[0].study") -> 1-based line in claims.yaml.
     lines: Mapping[str, int] = field(default_factory=dict)
     claims_file: str = "claims.yaml"

@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kb.model import Appraisal, Certainty, Claim, EvidenceLink, Settings, Stance, Verdict
+from kb.model import (
+    Appraisal,
+    Certainty,
+    Claim,
+    EvidenceLink,
+    Settings,
+    Stance,
+    Verdict,
+    horizon_word,
+)
 
 HORIZONS = ("immediate", "short-term", "intermediate", "long-term")
 IMMEDIATE_WEEKS = 1 / 7
@@ -29,6 +38,14 @@ def horizon_of(weeks: float | None, settings: Settings) -> str | None:
     if weeks < settings.long_term_weeks:
         return "intermediate"
     return "long-term"
+
+
+def link_horizon(link: EvidenceLink, appraisal: Appraisal | None,
+                 settings: Settings) -> str | None:
+    """The horizon a link speaks to, from its follow-up (a duration or a horizon word)."""
+    if link.follow_up is not None and (word := horizon_word(link.follow_up)):
+        return word
+    return horizon_of(link_weeks(link, appraisal), settings)
 
 
 def link_weeks(link: EvidenceLink, appraisal: Appraisal | None) -> float | None:
@@ -88,7 +105,7 @@ class Evidence:
         long_term = tuple(dict.fromkeys(
             link.study for link in by[Stance.SUPPORTS]
             if (a := studies.get(link.study)) is not None and a.design.is_systematic_or_trial
-            and (w := link_weeks(link, a)) is not None and w >= settings.long_term_weeks))
+            and link_horizon(link, a, settings) == "long-term"))
         return cls(claim, settings, Side(tuple(by[Stance.SUPPORTS])),
                    Side(tuple(by[Stance.REFUTES])), Side(tuple(by[Stance.MIXED])),
                    Side(tuple(by[Stance.CONTEXT])), long_term)
