@@ -1,0 +1,40 @@
+"""Shared test helpers: the bundled knowledge base, the minimal fixture base, ../shared."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+KB_MIN = FIXTURES / "kb_min"
+BROKEN = FIXTURES / "broken"
+# CI clones the repository with shared/ beside it; a user's clone has no shared/.
+SHARED = Path(os.environ.get("KB_SHARED_DIR", ROOT.parent / "shared"))
+CORPUS = SHARED / "corpus" / "bib"
+
+requires_shared = pytest.mark.skipif(
+    not CORPUS.is_dir(),
+    reason=f"the shared BibTeX corpus is not at {CORPUS} (it sits beside the clone in CI; "
+           "set KB_SHARED_DIR to point elsewhere)")
+
+
+def make_kb(tmp_path: Path, *, claims: Path | str | None = None,
+            bib: Path | str | None = None) -> Path:
+    """A copy of the minimal base with claims.yaml and/or references.bib swapped in."""
+    target = tmp_path / "kb"
+    shutil.copytree(KB_MIN, target)
+    for name, src in (("claims.yaml", claims), ("references.bib", bib)):
+        if isinstance(src, Path):
+            shutil.copyfile(src, target / name)
+        elif isinstance(src, str):
+            (target / name).write_text(src, encoding="utf-8")
+    return target
+
+
+@pytest.fixture
+def kb_dir(tmp_path: Path) -> Path:
+    return make_kb(tmp_path)

@@ -1,0 +1,89 @@
+"""kb.claims: every defect of claims.yaml is reported with its code and line, never raised."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import BROKEN, KB_MIN, make_kb
+from kb.claims import json_schema, load_claims
+from kb.load import load_kb
+
+# (fixture, code, line): the line an editor must go to.
+CASES = [
+    ("yaml_syntax", "yaml-syntax", 35),
+    ("duplicate_key", "yaml-duplicate-key", 36),
+    ("duplicate_claim_id", "claim-duplicate-id", 41),
+    ("unknown_field", "schema-unknown-field", 13),
+    ("bad_vocabulary", "schema-vocabulary", 38),
+    ("missing_field", "schema-missing", 32),
+    ("wrong_type", "schema-type", 12),
+    ("unknown_study", "claim-unknown-study", 52),
+    ("unappraised_study", "claim-study-not-appraised", 31),
+    ("includes_unknown", "review-includes-unknown", 21),
+    ("quote_not_found", "claim-quote-not-found", 42),
+    ("article_changed", "article-changed", 8),
+    ("bad_duration", "duration-invalid", 50),
+    ("override_no_rationale", "override-no-rationale", 65),
+    ("python_tag", "yaml-tag", 27),
+    ("yaml_bomb", "yaml-alias", 1),
+    ("empty", "file-empty", 1),
+    ("not_utf8", "file-encoding", 34),
+    ("top_level_list", "schema-type", 1),
+    ("bad_quality_rating", "schema-vocabulary", 16),
+]
+
+
+@pytest.mark.parametrize(("name", "code", "line"), CASES, ids=[c[0] for c in CASES])
+def test_each_defect_is_located(tmp_path: Path, name: str, code: str, line: int) -> None:
+    kb_dir = make_kb(tmp_path, claims=BROKEN / f"{name}.claims.yaml")
+    _, report = load_kb(str(kb_dir))
+    errors = [(p.code, p.file, p.line) for p in report.errors]
+    assert errors == [(code, "claims.yaml", line)]
+    assert all(p.hint for p in report)
+
+
+def test_fixture_table_covers_every_broken_claims_file() -> None:
+    names = {p.name.removesuffix(".claims.yaml") for p in BROKEN.glob("*.claims.yaml")}
+    assert names == {c[0] for c in CASES}
+
+
+def test_did_you_mean_for_vocabulary_and_fields(tmp_path: Path) -> None:
+    for name, expected in (("bad_vocabulary", "did you mean 'supports'?"),
+                           ("unknown_field", "did you mean 'summary'?")):
+        _, report = load_kb(str(make_kb(tmp_path / name, claims=BROKEN / f"{name}.claims.yaml")))
+        assert report.errors[0].hint == expected
+
+
+def test_minimal_base_loads_clean() -> None:
+    kb, report = load_kb(str(KB_MIN))
+    assert report.valid and not report.warnings
+    assert [c.id for c in kb.claims] == ["very-safe", "short-term-pain", "long-term-unknown"]
+    assert kb.studies["gamma2021review"].includes == ["alpha2020trial"]
+
+
+def test_python_tag_is_never_executed(tmp_path: Path) -> None:
+    doc = load_claims(str(BROKEN / "python_tag.claims.yaml"))
+    assert [p.code for p in doc.problems] == ["yaml-tag"]
+    assert doc.article is None and not doc.claims
+
+
+def test_deep_nesting_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "claims.yaml"
+    path.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    doc = load_claims(str(path))
+    assert doc.problems and doc.problems[0].code in ("yaml-too-deep", "yaml-syntax")
+
+
+def test_invalid_claim_is_kept_for_reporting(tmp_path: Path) -> None:
+    kb, _ = load_kb(str(make_kb(tmp_path, claims=BROKEN / "bad_vocabulary.claims.yaml")))
+    assert [c.id for c in kb.invalid_claims] == ["very-safe"]
+    assert kb.invalid_claims[0].quote.startswith("Needling is")
+
+
+def test_json_schema_matches_the_published_file() -> None:
+    import json
+
+    published = Path(__file__).resolve().parent.parent / "schema" / "claims.schema.json"
+    assert json.loads(published.read_text(encoding="utf-8")) == json_schema()
