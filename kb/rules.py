@@ -127,7 +127,7 @@ class Rule:
 
 
 def _contradicted(e: Evidence) -> bool:
-    return bool(e.refutes.links) and e.refutes.rank > e.supports.rank
+    return bool(e.refutes.links) and e.refutes.rank > max(e.supports.rank, e.mixed.rank)
 
 
 def _mixed(e: Evidence) -> bool:
@@ -154,7 +154,7 @@ RULES: tuple[Rule, ...] = (
          lambda e: e.context.links),
     Rule("R3-contradicted", Verdict.CONTRADICTED, _contradicted,
          "The strongest evidence refutes the claim: the best refuting link has higher GRADE "
-         "certainty than the best supporting one.",
+         "certainty than every supporting link and every link with mixed results.",
          lambda e: e.refutes.strongest()),
     Rule("R4-mixed", Verdict.MIXED, _mixed,
          "Refuting evidence comes within `mixed_margin` GRADE levels of the best support, or "
