@@ -184,3 +184,12 @@ def author_names(value: str) -> tuple[str, ...]:
             continue
         out.append(parts.merge_last_name_first)
     return tuple(out)
+
+
+def to_bibtex(references: list[Reference]) -> str:
+    """Write references back as BibTeX (bibtexparser's writer), e.g. for a copied selection."""
+    library = bibtexparser.Library()
+    for ref in references:
+        library.add(bm.Entry(ref.entry_type, ref.key,
+                             [bm.Field(k, v) for k, v in ref.fields.items()]))
+    return bibtexparser.write_string(library)

@@ -33,6 +33,8 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR = yaml.constructor.SafeConstructor()
 _TOP_LEVEL = ("$schema", "schema_version", "article", "settings", "studies", "claims")
 _MAX_DEPTH = 64
+# Past this many problems a file is almost surely the wrong one; listing more helps nobody.
+MAX_PROBLEMS = 1000
 M = TypeVar("M", bound=BaseModel)
 _ALLOWED_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in (
     "str", "int", "float", "bool", "null", "timestamp", "map", "seq"))
@@ -197,6 +199,13 @@ def _validate(data: Any, file: str, doc: ClaimsDocument) -> None:
         doc.problems.append(_type_problem(file, doc, "claims", "a list of claims"))
         return
     for i, raw in enumerate(claims):
+        if len(doc.problems) >= MAX_PROBLEMS:
+            doc.problems.append(error(
+                "too-many-problems", file, doc.lines.get(f"claims[{i}]"),
+                f"stopped after {MAX_PROBLEMS} problems; {len(claims) - i} claims not validated",
+                "fix the problems above (is this the right file?) and run kb check again",
+                path=f"claims[{i}]"))
+            break
         before = len(doc.problems)
         claim = _validate_item(Claim, raw, f"claims[{i}]", file, doc)
         if claim is not None:

@@ -137,4 +137,6 @@ def gaps_as(fmt: str, matrix: Mapping[str, Mapping[str, GapCell]]) -> str:
 def graph_as(fmt: str, graph: nx.DiGraph) -> str:
     if fmt == "json":
         return json.dumps(nx.node_link_data(graph, edges="links"), indent=2, ensure_ascii=False)
-    return "\n".join(nx.generate_graphml(graph, prettyprint=True))
+    buf = io.BytesIO()
+    nx.write_graphml(graph, buf, encoding="utf-8", prettyprint=True)
+    return buf.getvalue().decode("utf-8")

@@ -38,3 +38,9 @@ def make_kb(tmp_path: Path, *, claims: Path | str | None = None,
 @pytest.fixture
 def kb_dir(tmp_path: Path) -> Path:
     return make_kb(tmp_path)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # CI sets these so that a missing corpus or browser fails the run instead of skipping.
+    if os.environ.get("KB_REQUIRE_SHARED") and not CORPUS.is_dir():
+        raise pytest.UsageError(f"KB_REQUIRE_SHARED is set but {CORPUS} does not exist")

@@ -1,0 +1,99 @@
+"""Text for display: LaTeX decoded to Unicode, citations formatted, links made safe."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from functools import lru_cache
+
+from pylatexenc.latex2text import LatexNodes2Text
+
+from kb.model import Reference
+
+_LATEX = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True)
+_NEEDS_DECODING = re.compile(r"[\\{}$~]")
+_SAFE_SCHEMES = ("http", "https")
+
+
+@lru_cache(maxsize=65536)
+def display(value: str) -> str:
+    """A BibTeX field value as a reader should see it (``{\\'e}`` -> ``é``, braces dropped).
+
+    >>> display(r"Fern{\\'a}ndez-de-las-Pe{\\~n}as")
+    'Fernández-de-las-Peñas'
+    """
+    value = value.replace("---", "\u2014").replace("--", "\u2013")
+    if not _NEEDS_DECODING.search(value):
+        return value
+    try:
+        text = _LATEX.latex_to_text(value)
+    except Exception:  # pylatexenc raises assorted errors on malformed LaTeX: show it raw
+        text = value.replace("{", "").replace("}", "")
+    return " ".join(text.split())
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is an absolute http(s) address, else None (no javascript:, data:...)."""
+    if not url:
+        return None
+    url = url.strip()
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme.lower() in _SAFE_SCHEMES and parsed.netloc and not any(
+            c in url for c in "\"'<>\\ \n\t"):
+        return url
+    return None
+
+
+def doi_url(doi: str | None) -> str | None:
+    if not doi or not re.match(r"^10\.\d{4,9}/\S+$", doi):
+        return None
+    return "https://doi.org/" + urllib.parse.quote(doi, safe="/:;()._-")
+
+
+def pubmed_url(pmid: str | None) -> str | None:
+    if not pmid or not pmid.isdigit():
+        return None
+    return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
+
+
+def short_citation(ref: Reference) -> str:
+    """'Gattie et al. 2017' style label."""
+    from kb.bibliography import author_names
+
+    author = ref.fields.get("author") or ref.fields.get("organization") or ""
+    names = author_names(author) if author else ()
+    first = display(names[0].split(",")[0]) if names else display(ref.fields.get("title", ref.key))[:40]
+    others = len(names) > 2 or (len(names) == 2 and names[1].lower() == "others")
+    more = " et al." if others else (f" & {display(names[1].split(',')[0])}"
+                                     if len(names) == 2 else "")
+    return f"{first}{more} {ref.year or 'n.d.'}".strip()
+
+
+def full_citation(ref: Reference) -> str:
+    """A Vancouver-like reference line for reports and tables."""
+    from kb.bibliography import author_names
+
+    f = ref.fields
+    names = [_vancouver(display(n)) for n in author_names(f["author"])] if f.get("author") else []
+    authors = ", ".join(names[:6]) + (", et al." if len(names) > 6 else "")
+    parts = [authors or display(f.get("organization", "")), display(f.get("title", ref.key))]
+    venue = display(f.get("journal") or f.get("journaltitle") or f.get("booktitle")
+                    or f.get("howpublished") or f.get("institution") or "")
+    where = venue
+    if ref.year:
+        where += f" {ref.year}" if where else ref.year
+    if f.get("volume"):
+        where += f";{f['volume']}" + (f"({f['number']})" if f.get("number") else "")
+    if f.get("pages"):
+        where += f":{display(f['pages'])}"
+    parts.append(where)
+    return ". ".join(p.strip(". ") for p in parts if p and p.strip()) + "."
+
+
+def _vancouver(name: str) -> str:
+    """'Gattie, Eric J.' -> 'Gattie EJ'; 'others' -> 'et al.'"""
+    if name.strip().lower() == "others":
+        return "et al."
+    last, _, first = name.partition(", ")
+    initials = "".join(p[0] for p in re.split(r"[\s.\-]+", first) if p and p[0].isalpha())
+    return f"{last} {initials}".strip()

@@ -1,0 +1,26 @@
+"""kb.anchors: quotes are found despite typographic differences, and mapped back exactly."""
+
+from kb.anchors import ArticleIndex, normalise
+
+TEXT = "He said \u201cvery\u00a0safe\u201d \u2014 it\u2019s   true.\nNext line."
+
+
+def test_normalise() -> None:
+    assert normalise(TEXT) == "He said \"very safe\" - it's true. Next line."
+
+
+def test_find_maps_back_to_original_offsets() -> None:
+    index = ArticleIndex(TEXT)
+    [span] = index.find('"very safe" - it\'s true.')
+    assert TEXT[span.start:span.end] == "\u201cvery\u00a0safe\u201d \u2014 it\u2019s   true."
+
+
+def test_missing_quote_names_closest_passage() -> None:
+    index = ArticleIndex(TEXT)
+    assert index.find("very unsafe") == []
+    assert "very safe" in index.closest("it is very safe they said")
+
+
+def test_ambiguous_quote_finds_every_place() -> None:
+    assert len(ArticleIndex("a b a b").find("a b")) == 2
+    assert ArticleIndex("abc").find("   ") == []
