@@ -1,0 +1,79 @@
+"""Article: the text as published, each claim's words highlighted in its verdict's colour."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import nav
+from dashboard.data import Loaded, load
+from dashboard.ui import VERDICT_COLOURS, esc, page_link
+from kb.anchors import ArticleIndex
+from kb.model import Verdict
+
+
+def article_html(data: Loaded) -> str:
+    """The article as HTML: every character escaped, claims wrapped in links to their page."""
+    kb = data.kb
+    text = kb.article_text or ""
+    index = ArticleIndex(text)
+    spans = []
+    for number, claim in enumerate(kb.claims, start=1):
+        found = index.find(claim.quote)
+        if found:
+            spans.append((found[0].start, found[0].end, number, claim.id))
+    spans.sort()
+    out: list[str] = []
+    pos = 0
+    for start, end, number, claim_id in spans:
+        if start < pos:  # overlapping quotes: the earlier one keeps the shared words
+            start = pos
+            if start >= end:
+                continue
+        out.append(esc(text[pos:start]))
+        g = data.grades[claim_id]
+        colour = VERDICT_COLOURS[g.verdict]
+        title = f"{g.verdict.label}: {kb.claim(claim_id).statement}"  # type: ignore[union-attr]
+        out.append(
+            f'<a class="kb-hl" id="claim-{esc(claim_id)}" href="{esc(page_link("claim", claim=claim_id))}" '
+            f'target="_self" style="border-color:{colour};background:{colour}33" '
+            f'title="{esc(title)}">{esc(text[start:end])}<sup>{esc(g.verdict.icon)}{number}</sup></a>')
+        pos = end
+    out.append(esc(text[pos:]))
+    paragraphs = "".join(out).split("\n\n")
+    body = "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in paragraphs if p.strip())
+    return f'<div class="kb-article">{body}</div>'
+
+
+def legend_html() -> str:
+    items = [f'<span><span style="display:inline-block;width:0.9rem;height:0.9rem;'
+             f'background:{VERDICT_COLOURS[v]};border:1px solid #555;vertical-align:middle">'
+             f"</span> {esc(v.icon)} {esc(v.label)}</span>" for v in Verdict]
+    return f'<div class="kb-legend">{"".join(items)}</div>'
+
+
+def render() -> None:
+    data = load()
+    kb = data.kb
+    if kb.article is None or kb.article_text is None:
+        st.error("The article text could not be loaded; see the Check page.")
+        return
+    st.title(kb.article.title)
+    meta = [kb.article.publisher]
+    if kb.article.retrieved:
+        meta.append(f"retrieved {kb.article.retrieved.isoformat()}")
+    st.caption(" · ".join(meta))
+    if kb.article.url and kb.article.url.startswith(("http://", "https://")):
+        st.link_button("Original article", kb.article.url)
+    elif kb.article.url_note:
+        st.caption(f"Source address: {kb.article.url_note}")
+    st.info("Each highlighted passage is a claim; its colour, icon and number show the verdict. "
+            "Choose a highlight to open the claim and its evidence.", icon="🔎")
+    st.markdown(legend_html(), unsafe_allow_html=True)
+    st.divider()
+    st.markdown(article_html(data), unsafe_allow_html=True)
+    st.divider()
+    st.subheader("Claims in reading order")
+    for number, claim in enumerate(kb.claims, start=1):
+        g = data.grades[claim.id]
+        nav.link("claim", f"{number}. {g.verdict.icon} {g.verdict.label} — {claim.statement}",
+                 claim=claim.id)

@@ -1,0 +1,173 @@
+"""Claim: quote, statement, verdict and its reasons, the evidence table and charts."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import nav
+from dashboard.data import Loaded, load
+from dashboard.graphview import graph_chart
+from dashboard.ui import (
+    LONG_TERM_ICON,
+    VERDICT_COLOURS,
+    badge_html,
+    cite,
+    download_csv,
+    md_escape,
+    study_links,
+)
+from kb.graph import claim_node, neighbourhood, review_overlap
+from kb.model import Claim
+from kb.rules import RULES, link_horizon, link_weeks
+
+
+def evidence_frame(data: Loaded, claim: Claim) -> pd.DataFrame:
+    kb = data.kb
+    rows = []
+    for e in claim.evidence:
+        a = kb.studies.get(e.study)
+        links = study_links(kb, e.study)
+        weeks = link_weeks(e, a)
+        rows.append({
+            "study": cite(kb, e.study),
+            "key": e.study,
+            "design": a.design.label if a else "",
+            "participants": a.participants if a and a.participants is not None else None,
+            "follow-up": e.follow_up or (a.follow_up if a else None) or "",
+            "horizon": link_horizon(e, a, kb.settings) or "unknown",
+            "weeks": weeks,
+            "stance": e.stance.value,
+            "certainty": e.certainty.label,
+            "outcome": e.outcome or "",
+            "locator": e.locator or "",
+            "note": e.note,
+            "DOI": links["doi"],
+            "PubMed": links["pubmed"],
+        })
+    return pd.DataFrame(rows)
+
+
+def _choose_claim(data: Loaded) -> Claim | None:
+    kb = data.kb
+    ids = [c.id for c in kb.claims]
+    wanted = st.query_params.get("claim")
+    if wanted and wanted not in ids:
+        bad = next((b for b in kb.invalid_claims if b.id == wanted), None)
+        if bad:
+            st.error(f"Claim “{wanted}” has validation errors and is not graded: {bad.reason}")
+        else:
+            st.warning(f"There is no claim with id “{wanted}”. Choose one below.", icon="❓")
+        wanted = None
+    if not ids:
+        st.info("No claims to show.")
+        return None
+    index = ids.index(wanted) if wanted else 0
+    chosen = st.selectbox("Claim", ids, index=index, key=f"claim_pick_{wanted or ''}",
+                          format_func=lambda i: f"{data.grades[i].verdict.icon} {i}")
+    if chosen != st.query_params.get("claim"):
+        st.query_params["claim"] = chosen
+    return kb.claim(chosen)
+
+
+def render() -> None:
+    data = load()
+    kb = data.kb
+    claim = _choose_claim(data)
+    if claim is None:
+        return
+    g = data.grades[claim.id]
+    st.title(claim.statement)
+    st.markdown(f"> “{md_escape(claim.quote)}”")
+    st.caption(f"Kind: {claim.kind.value} · id: {claim.id} · review: {claim.review.status.value}"
+               + (f" by {claim.review.reviewer}" if claim.review.reviewer else "")
+               + (f" on {claim.review.date.isoformat()}" if claim.review.date else ""))
+
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown("**Computed verdict**")
+        st.markdown(badge_html(g.verdict), unsafe_allow_html=True)
+        st.markdown(f"### {g.verdict.icon} {g.verdict.label}"
+                    + (f" · {g.certainty.label} certainty" if g.certainty else ""))
+        st.markdown(f"**{md_escape(g.statement)}**")
+        if g.lacking_long_term:
+            st.warning(f"{LONG_TERM_ICON} Lacking long-term trials: no supporting trial or review "
+                       f"follows patients for {kb.settings.long_term_weeks:g} weeks or more.")
+        st.markdown(f"**Why:** {md_escape(g.reason)}")
+        rule = next((r for r in RULES if r.id == g.rule), None)
+        if rule:
+            with st.expander(f"Rule {rule.id}"):
+                st.write(rule.rationale)
+    with right:
+        st.markdown("**Editor's override**")
+        if g.override:
+            st.markdown(badge_html(g.override.verdict), unsafe_allow_html=True)
+            st.markdown(f"{g.override.verdict.icon} {g.override.verdict.label}: "
+                        f"{md_escape(g.override.rationale or '')}")
+        else:
+            st.caption("None: the computed verdict stands.")
+        if claim.pico:
+            st.markdown("**PICO**")
+            st.table(pd.DataFrame([{"": k.capitalize(), "value": v}
+                                   for k, v in claim.pico.model_dump().items() if v]))
+        if not claim.checkable:
+            st.info(f"Not checkable: {claim.not_checkable_reason or 'no reason given'}")
+
+    st.subheader("Evidence")
+    df = evidence_frame(data, claim)
+    if df.empty:
+        st.info("No study is linked to this claim.")
+        return
+    st.dataframe(
+        df.drop(columns=["key", "weeks"]), hide_index=True, use_container_width=True,
+        key="claim_evidence",
+        column_config={
+            "DOI": st.column_config.LinkColumn("DOI", display_text="doi"),
+            "PubMed": st.column_config.LinkColumn("PubMed", display_text="PubMed"),
+            "note": st.column_config.TextColumn("Note", width="large"),
+        })
+    download_csv(df, "Download this evidence table (CSV)", f"{claim.id}-evidence.csv",
+                 key="claim_download")
+    with st.expander("Open a study's page"):
+        for key in dict.fromkeys(df["key"]):
+            nav.link("studies", md_escape(cite(kb, key)), study=key)
+
+    st.subheader("Follow-up against the long-term horizon")
+    fu = df.dropna(subset=["weeks"])
+    if fu.empty:
+        st.caption("No linked study records its follow-up.")
+    else:
+        fu = fu.drop_duplicates("key")
+        bars = alt.Chart(fu).mark_bar().encode(
+            x=alt.X("weeks:Q", title="Follow-up (weeks)"),
+            y=alt.Y("study:N", sort="-x", title=None),
+            color=alt.Color("stance:N", scale=alt.Scale(
+                domain=["supports", "refutes", "mixed", "context"],
+                range=[VERDICT_COLOURS[v] for v in ("supported", "contradicted", "mixed",
+                                                    "no-evidence")])),
+            tooltip=["study", "design", "follow-up", "stance", "certainty"])
+        rule = alt.Chart(pd.DataFrame({"weeks": [kb.settings.long_term_weeks]})).mark_rule(
+            strokeDash=[6, 3], color="black").encode(x="weeks:Q")
+        label = alt.Chart(pd.DataFrame({"weeks": [kb.settings.long_term_weeks],
+                                        "text": ["long-term"]})).mark_text(
+            align="left", dx=4, dy=-6, baseline="bottom").encode(x="weeks:Q", text="text:N")
+        st.altair_chart((bars + rule + label).properties(height=28 * len(fu) + 40),
+                        use_container_width=True)
+
+    overlaps = [o for o in review_overlap(data.graph) if o.claim_id == claim.id]
+    st.subheader("Overlap between the reviews used")
+    if not overlaps:
+        st.caption("Fewer than two cited reviews list included studies that are in the "
+                   "bibliography, so overlap cannot be assessed here.")
+    for o in overlaps:
+        st.markdown(f"Corrected covered area **{o.cca:.1%}** ({o.level} overlap): "
+                    f"{o.inclusions} inclusions of {o.primary_studies} distinct primary studies "
+                    f"across {len(o.reviews)} reviews.")
+        if o.shared:
+            st.dataframe(pd.DataFrame([{"reviews": " + ".join(k), "shared studies": ", ".join(v)}
+                                       for k, v in o.shared.items()]), hide_index=True)
+
+    st.subheader("Neighbourhood in the evidence graph")
+    sub = neighbourhood(data.graph, claim_node(claim.id), depth=2)
+    st.altair_chart(graph_chart(sub, focus=claim_node(claim.id)), use_container_width=True)

@@ -1,0 +1,70 @@
+"""The dashboard's one cached loader: the knowledge base, its report and grades, keyed on the
+files' content so that an edited claims.yaml shows up on the next rerun."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import cached_property
+
+import networkx as nx
+import streamlit as st
+
+from kb.grading import Grade, grade_all
+from kb.graph import build_graph
+from kb.load import BIB_FILE, CLAIMS_FILE, load_kb
+from kb.model import KnowledgeBase
+from kb.problems import Report
+
+
+def kb_dir() -> str:
+    return os.environ.get("KB_DIR", ".")
+
+
+def fingerprint(root: str) -> str:
+    """Hash of the files the base is read from (the article text included)."""
+    digest = hashlib.sha256()
+    names = [CLAIMS_FILE, BIB_FILE]
+    names += sorted(n for n in os.listdir(root) if n.endswith(".txt")) if os.path.isdir(root) else []
+    for name in names:
+        path = os.path.join(root, name)
+        digest.update(name.encode())
+        try:
+            with open(path, "rb") as fh:
+                digest.update(hashlib.sha256(fh.read()).digest())
+        except OSError:
+            digest.update(b"-")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Loaded:
+    kb: KnowledgeBase
+    report: Report
+    grades: dict[str, Grade]
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        return build_graph(self.kb, self.grades)
+
+    @cached_property
+    def citing(self) -> dict[str, list[str]]:
+        """Study key -> ids of the claims that cite it."""
+        out: dict[str, list[str]] = {}
+        for claim in self.kb.claims:
+            for key in dict.fromkeys(e.study for e in claim.evidence):
+                out.setdefault(key, []).append(claim.id)
+        return out
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the knowledge base…")
+def _load(root: str, content_hash: str) -> Loaded:
+    kb, report = load_kb(root)
+    return Loaded(kb, report, grade_all(kb, report))
+
+
+def load() -> Loaded:
+    root = kb_dir()
+    fp = fingerprint(root)
+    return _load(root, fp)

@@ -1,0 +1,98 @@
+"""Shared display pieces: verdict colours, icons and labels, safe HTML, links, tables."""
+
+from __future__ import annotations
+
+import html
+import urllib.parse
+
+import pandas as pd
+import streamlit as st
+
+from kb.grading import Grade
+from kb.model import Certainty, KnowledgeBase, Verdict
+from kb.text import doi_url, pubmed_url, safe_url, short_citation
+
+# Okabe-Ito palette (distinguishable with common colour-vision deficiencies); every use of a
+# colour also shows the verdict's icon and words.
+VERDICT_COLOURS = {
+    Verdict.SUPPORTED: "#009E73",
+    Verdict.LIMITED: "#E69F00",
+    Verdict.MIXED: "#56B4E9",
+    Verdict.CONTRADICTED: "#D55E00",
+    Verdict.NO_EVIDENCE: "#999999",
+    Verdict.NOT_CHECKABLE: "#CCCCCC",
+    Verdict.NOT_GRADED: "#CC79A7",
+}
+CERTAINTY_COLOURS = {"high": "#004D40", "moderate": "#00897B", "low": "#80CBC4",
+                     "very-low": "#E0F2F1", "none": "#FFFFFF"}
+LONG_TERM_ICON = "⏳"
+
+
+def esc(text: object) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def md_escape(text: object) -> str:
+    """Text shown through st.markdown without being read as Markdown or HTML."""
+    out = html.escape("" if text is None else str(text), quote=False)
+    for ch in "\\`*_{}[]()#+-.!|<>~$":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def verdict_text(grade: Grade) -> str:
+    v = grade.verdict
+    text = f"{v.icon} {v.label}"
+    if grade.certainty:
+        text += f" · {grade.certainty.label} certainty"
+    return text
+
+
+def badge_html(verdict: Verdict) -> str:
+    return (f'<span class="kb-badge" style="background:{VERDICT_COLOURS[verdict]}">'
+            f"{esc(verdict.icon)} {esc(verdict.label)}</span>")
+
+
+def page_link(page: str, **params: str) -> str:
+    """Relative URL of a dashboard page with query parameters (for tables and HTML)."""
+    return f"./{page}?" + urllib.parse.urlencode(params)
+
+
+def study_links(kb: KnowledgeBase, key: str) -> dict[str, str | None]:
+    ref = kb.references.get(key)
+    if ref is None:
+        return {"doi": None, "pubmed": None, "url": None}
+    return {"doi": doi_url(ref.doi), "pubmed": pubmed_url(ref.pmid),
+            "url": safe_url(ref.get("url"))}
+
+
+def cite(kb: KnowledgeBase, key: str) -> str:
+    ref = kb.references.get(key)
+    return short_citation(ref) if ref else key
+
+
+def certainty_rank(value: str | None) -> int:
+    return Certainty(value).rank if value else 0
+
+
+def download_csv(df: pd.DataFrame, label: str, file_name: str, key: str) -> None:
+    st.download_button(label, df.to_csv(index=False).encode("utf-8"), file_name=file_name,
+                       mime="text/csv", key=key)
+
+
+CSS = """
+<style>
+.kb-badge {display:inline-block;padding:0.1rem 0.5rem;border-radius:0.6rem;color:#000;
+  font-weight:600;font-size:0.9rem;border:1px solid rgba(0,0,0,0.25)}
+.kb-article {font-size:1.05rem;line-height:1.8;max-width:52rem}
+.kb-article p {margin:0 0 1rem 0}
+.kb-article a.kb-hl {color:inherit;text-decoration:none;border-bottom:3px solid;padding:0 1px;
+  border-radius:2px}
+.kb-article a.kb-hl sup {font-size:0.7rem;margin-left:1px}
+.kb-legend span {margin-right:0.8rem;white-space:nowrap}
+</style>
+"""
+
+
+def inject_css() -> None:
+    st.markdown(CSS, unsafe_allow_html=True)
