@@ -120,7 +120,7 @@ def render() -> None:
         st.info("No study is linked to this claim.")
         return
     st.dataframe(
-        df.drop(columns=["key", "weeks"]), hide_index=True, use_container_width=True,
+        df.drop(columns=["key", "weeks"]), hide_index=True, width="stretch",
         key="claim_evidence",
         column_config={
             "DOI": st.column_config.LinkColumn("DOI", display_text="doi"),
@@ -153,7 +153,7 @@ def render() -> None:
                                         "text": ["long-term"]})).mark_text(
             align="left", dx=4, dy=-6, baseline="bottom").encode(x="weeks:Q", text="text:N")
         st.altair_chart((bars + rule + label).properties(height=28 * len(fu) + 40),
-                        use_container_width=True)
+                        width="stretch")
 
     overlaps = [o for o in review_overlap(data.graph) if o.claim_id == claim.id]
     st.subheader("Overlap between the reviews used")
@@ -170,4 +170,4 @@ def render() -> None:
 
     st.subheader("Neighbourhood in the evidence graph")
     sub = neighbourhood(data.graph, claim_node(claim.id), depth=2)
-    st.altair_chart(graph_chart(sub, focus=claim_node(claim.id)), use_container_width=True)
+    st.altair_chart(graph_chart(sub, focus=claim_node(claim.id)), width="stretch")

@@ -81,7 +81,7 @@ def render() -> None:
                         legend=None),
         tooltip=["verdict", "claims"],
     ).properties(height=40 * len(chart_df) + 20)
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
 
     with st.container(border=True):
         f1, f2, f3 = st.columns(3)
@@ -114,7 +114,7 @@ def render() -> None:
     st.dataframe(
         part[["claim", "verdict", "certainty", "long-term trials", "kind", "statement", "studies",
               "supporting", "refuting", "mixed", "override"]],
-        hide_index=True, use_container_width=True, key="ov_table",
+        hide_index=True, width="stretch", key="ov_table",
         column_config={
             "claim": st.column_config.LinkColumn("Claim", display_text=r"claim=(.*)$",
                                                  help="Open the claim's page"),
