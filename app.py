@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import nav
 from dashboard.data import load
-from dashboard.ui import inject_css
+from dashboard.ui import inject_css, md_escape
 
 # bibtexparser logs each failed block; the Check page shows them with their lines.
 logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
@@ -20,23 +20,20 @@ st.set_page_config(page_title="Evidence review", page_icon="🔎", layout="wide"
 inject_css()
 
 data = load()
-params = st.query_params
-if "claim" in params:
-    start = "claim"
-elif "study" in params:
-    start = "studies"
-elif "node" in params:
-    start = "graph"
-elif not data.report.valid and not data.kb.claims:
-    start = "check"  # nothing loaded: the problems are the only useful page
-else:
-    start = "overview"
-
-pages = [nav.page(s.name, default=(s.name == start)) for s in nav.SPECS]
+pages = {s.name: nav.page(s.name, default=(s.name == "overview")) for s in nav.SPECS}
 with st.sidebar:
     if data.kb.article:
-        st.caption(f"Reviewing: {data.kb.article.title}")
+        st.caption(f"Reviewing: {md_escape(data.kb.article.title)}")
     if not data.report.valid:
         st.error(f"{len(data.report.errors)} problems in the knowledge base", icon="⚠️")
         nav.link("check", "See the Check page")
-st.navigation(pages).run()
+current = st.navigation(list(pages.values()))
+if current.url_path == pages["overview"].url_path:
+    # Deep links pasted as ?claim=ID, ?study=KEY or ?node=ID open the page they name.
+    params = st.query_params.to_dict()
+    for param, target in (("claim", "claim"), ("study", "studies"), ("node", "graph")):
+        if param in params:
+            st.switch_page(pages[target], query_params=params)
+    if not data.report.valid and not data.kb.claims:
+        st.switch_page(pages["check"])  # nothing loaded: the problems are the only useful page
+current.run()

@@ -6,7 +6,8 @@ import streamlit as st
 
 from dashboard import nav
 from dashboard.data import Loaded, load
-from dashboard.ui import VERDICT_COLOURS, esc, page_link
+from dashboard.ui import VERDICT_COLOURS, esc, md_escape, page_link
+from kb.text import safe_url
 from kb.anchors import ArticleIndex
 from kb.model import Verdict
 
@@ -57,15 +58,15 @@ def render() -> None:
     if kb.article is None or kb.article_text is None:
         st.error("The article text could not be loaded; see the Check page.")
         return
-    st.title(kb.article.title)
-    meta = [kb.article.publisher]
+    st.title(md_escape(kb.article.title))
+    meta = [md_escape(kb.article.publisher)]
     if kb.article.retrieved:
         meta.append(f"retrieved {kb.article.retrieved.isoformat()}")
     st.caption(" · ".join(meta))
-    if kb.article.url and kb.article.url.startswith(("http://", "https://")):
-        st.link_button("Original article", kb.article.url)
+    if url := safe_url(kb.article.url):
+        st.link_button("Original article", url)
     elif kb.article.url_note:
-        st.caption(f"Source address: {kb.article.url_note}")
+        st.caption(f"Source address: {md_escape(kb.article.url_note)}")
     st.info("Each highlighted passage is a claim; its colour, icon and number show the verdict. "
             "Choose a highlight to open the claim and its evidence.", icon="🔎")
     st.markdown(legend_html(), unsafe_allow_html=True)
@@ -75,5 +76,6 @@ def render() -> None:
     st.subheader("Claims in reading order")
     for number, claim in enumerate(kb.claims, start=1):
         g = data.grades[claim.id]
-        nav.link("claim", f"{number}. {g.verdict.icon} {g.verdict.label} — {claim.statement}",
+        nav.link("claim", f"{number}. {g.verdict.icon} {g.verdict.label} — "
+                 f"{md_escape(claim.statement)}",
                  claim=claim.id)

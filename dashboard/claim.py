@@ -56,9 +56,10 @@ def _choose_claim(data: Loaded) -> Claim | None:
     if wanted and wanted not in ids:
         bad = next((b for b in kb.invalid_claims if b.id == wanted), None)
         if bad:
-            st.error(f"Claim “{wanted}” has validation errors and is not graded: {bad.reason}")
+            st.error(f"Claim “{md_escape(wanted)}” has validation errors and is not graded: "
+                     f"{md_escape(bad.reason)}")
         else:
-            st.warning(f"There is no claim with id “{wanted}”. Choose one below.", icon="❓")
+            st.warning(f"There is no claim with id “{md_escape(wanted)}”. Choose one below.", icon="❓")
         wanted = None
     if not ids:
         st.info("No claims to show.")
@@ -78,10 +79,10 @@ def render() -> None:
     if claim is None:
         return
     g = data.grades[claim.id]
-    st.title(claim.statement)
+    st.title(md_escape(claim.statement))
     st.markdown(f"> “{md_escape(claim.quote)}”")
     st.caption(f"Kind: {claim.kind.value} · id: {claim.id} · review: {claim.review.status.value}"
-               + (f" by {claim.review.reviewer}" if claim.review.reviewer else "")
+               + (f" by {md_escape(claim.review.reviewer)}" if claim.review.reviewer else "")
                + (f" on {claim.review.date.isoformat()}" if claim.review.date else ""))
 
     left, right = st.columns([3, 2])
@@ -112,7 +113,7 @@ def render() -> None:
             st.table(pd.DataFrame([{"": k.capitalize(), "value": v}
                                    for k, v in claim.pico.model_dump().items() if v]))
         if not claim.checkable:
-            st.info(f"Not checkable: {claim.not_checkable_reason or 'no reason given'}")
+            st.info(f"Not checkable: {md_escape(claim.not_checkable_reason or 'no reason given')}")
 
     st.subheader("Evidence")
     df = evidence_frame(data, claim)

@@ -37,7 +37,7 @@ def render() -> None:
     order = list(matrix)
     base = alt.Chart(df).mark_rect(fill="#f6f6f6", stroke="#ddd").encode(
         x=alt.X("horizon:N", sort=cols, title="Follow-up horizon"),
-        y=alt.Y("claim:N", sort=order, title=None))
+        y=alt.Y("claim:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)))
     bubbles = alt.Chart(present).mark_circle(stroke="black", strokeWidth=0.5).encode(
         x=alt.X("horizon:N", sort=cols), y=alt.Y("claim:N", sort=order),
         size=alt.Size("studies:Q", scale=alt.Scale(range=[40, 900]), title="Studies"),

@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import nav
 from dashboard.data import load
 from dashboard.graphview import graph_chart
+from dashboard.ui import md_escape
 from kb.exports import graph_as
 from kb.graph import neighbourhood
 
@@ -24,7 +25,7 @@ def render() -> None:
     wanted = st.query_params.get("node")
     options = ["(whole graph)"] + nodes
     if wanted and wanted not in graph:
-        st.warning(f"There is no node “{wanted}” in the graph.", icon="❓")
+        st.warning(f"There is no node “{md_escape(wanted)}” in the graph.", icon="❓")
         wanted = None
     default = options.index(wanted) if wanted else (
         0 if graph.number_of_nodes() <= FULL_GRAPH_LIMIT else 1)
@@ -46,9 +47,9 @@ def render() -> None:
     if picked:
         kind, _, ident = picked.partition(":")
         if kind == "claim":
-            nav.link("claim", f"Open claim “{ident}”", claim=ident)
+            nav.link("claim", f"Open claim “{md_escape(ident)}”", claim=ident)
         elif kind == "study":
-            nav.link("studies", f"Open study “{ident}”", study=ident)
+            nav.link("studies", f"Open study “{md_escape(ident)}”", study=ident)
     c3, c4 = st.columns(2)
     c3.download_button("Download GraphML (Gephi, Cytoscape)", graph_as("graphml", graph),
                        file_name="evidence-graph.graphml", mime="application/xml",

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.data import Loaded, load
-from dashboard.ui import LONG_TERM_ICON, VERDICT_COLOURS, download_csv, page_link
+from dashboard.ui import LONG_TERM_ICON, VERDICT_COLOURS, download_csv, md_escape, page_link
 from kb.model import Certainty, Stance, Verdict
 
 PAGE_SIZE = 200
@@ -47,8 +47,8 @@ def render() -> None:
     kb = data.kb
     title = kb.article.title if kb.article else "Knowledge base"
     st.title("What does the evidence say?")
-    st.caption(f"Fact-check of “{title}”"
-               + (f" ({kb.article.publisher})" if kb.article else "")
+    st.caption(f"Fact-check of “{md_escape(title)}”"
+               + (f" ({md_escape(kb.article.publisher)})" if kb.article else "")
                + f" · {len(kb.claims)} claims · {len(kb.references)} studies")
     if not data.report.valid:
         st.error(f"The knowledge base has {len(data.report.errors)} errors; some claims are "

@@ -52,9 +52,9 @@ def _detail(data: Loaded, key: str) -> None:
     ref = kb.references.get(key)
     a = kb.studies.get(key)
     if ref is None:
-        st.warning(f"There is no study with key “{key}”.", icon="❓")
+        st.warning(f"There is no study with key “{md_escape(key)}”.", icon="❓")
         return
-    st.subheader(cite(kb, key))
+    st.subheader(md_escape(cite(kb, key)))
     st.markdown(md_escape(full_citation(ref)))
     links = study_links(kb, key)
     cols = st.columns(3)
@@ -73,7 +73,7 @@ def _detail(data: Loaded, key: str) -> None:
         if a.summary:
             st.markdown(f"**Summary (reviewers' words):** {md_escape(a.summary)}")
         if a.caveat:
-            st.caption(f"Caveat: {a.caveat}")
+            st.caption(f"Caveat: {md_escape(a.caveat)}")
         if a.includes:
             st.markdown("**Included studies in this bibliography:** "
                         + ", ".join(md_escape(cite(kb, k)) for k in a.includes))

@@ -155,6 +155,10 @@ def _names(links: tuple[EvidenceLink, ...]) -> str:
     return ", ".join(keys[:4]) + (f" and {len(keys) - 4} more" if len(keys) > 4 else "")
 
 
+def _verb(n: int, verb: str) -> str:
+    return verb + "s" if n == 1 else verb
+
+
 def _studies(n: int) -> str:
     return f"{n} {'study' if n == 1 else 'studies'}"
 
@@ -172,11 +176,14 @@ def _reason(rule: Rule, e: Evidence, drivers: tuple[EvidenceLink, ...], lacking:
     else:
         tallies = []
         if s.links:
-            tallies.append(f"{_studies(len(s.studies))} support it (best: {s.best.label})")  # type: ignore[union-attr]
+            tallies.append(f"{_studies(len(s.studies))} {_verb(len(s.studies), 'support')} it "
+                           f"(best: {s.best.label})")  # type: ignore[union-attr]
         if r.links:
-            tallies.append(f"{_studies(len(r.studies))} refute it (best: {r.best.label})")  # type: ignore[union-attr]
+            tallies.append(f"{_studies(len(r.studies))} {_verb(len(r.studies), 'refute')} it "
+                           f"(best: {r.best.label})")  # type: ignore[union-attr]
         if m.links:
-            tallies.append(f"{_studies(len(m.studies))} give mixed results (best: {m.best.label})")  # type: ignore[union-attr]
+            tallies.append(f"{_studies(len(m.studies))} {_verb(len(m.studies), 'give')} mixed "
+                           f"results (best: {m.best.label})")  # type: ignore[union-attr]
         parts.append("; ".join(tallies) + ".")
         if rule.verdict is Verdict.CONTRADICTED:
             parts.append(f"The strongest evidence refutes it: {_names(drivers)}.")

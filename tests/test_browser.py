@@ -1,0 +1,202 @@
+"""What a person sees, in a real browser (Playwright driving Debian's Chromium).
+
+Screenshots of every page are kept in test-artifacts/ (git-ignored). Skipped when no
+Chromium is installed, except in CI (KB_REQUIRE_BROWSER=1), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import KB_MIN, ROOT
+from kb.grading import grade_all
+from kb.load import load_kb
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium",
+                      "/usr/bin/chromium-browser", shutil.which("chromium")):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("KB_REQUIRE_BROWSER"):
+            pytest.fail("KB_REQUIRE_BROWSER is set but no Chromium was found "
+                        "(scripts/ensure-chromium.sh installs it)")
+        pytest.skip("no Chromium installed (run scripts/ensure-chromium.sh)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(kb_dir: Path) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "KB_DIR": str(kb_dir)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+         "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    err = proc.stderr.read().decode() if proc.stderr else ""
+                    pytest.fail(f"streamlit did not start: {err[-2000:]}")
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def app_url() -> Iterator[str]:
+    yield from serve(ROOT)
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+PAGES = [("overview", "/", "What does the evidence say?"),
+         ("article", "/article", "Claims in reading order"),
+         ("claim", "/claim?claim=very-safe", "Computed verdict"),
+         ("studies", "/studies?study=gattie2021dry", "Verified at"),
+         ("graph", "/graph", "Evidence graph"),
+         ("gaps", "/gaps", "Evidence gap map"),
+         ("check", "/check", "the same report as")]
+
+
+@pytest.mark.parametrize(("name", "path", "expect"), PAGES, ids=[p[0] for p in PAGES])
+def test_each_page_shows_its_content(browser, app_url: str, name: str, path: str,
+                                     expect: str) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(app_url + path)
+    page.get_by_text(expect).first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)  # let charts draw before the screenshot
+    assert page.locator("text=Traceback").count() == 0
+    assert page.locator("text=Page not found").count() == 0
+    shot(page, name)
+    assert not errors, errors
+    page.close()
+
+
+def test_overview_then_highlight_opens_claim_with_its_verdict(browser, app_url: str) -> None:
+    kb, report = load_kb(str(ROOT))
+    grade = grade_all(kb, report)["as-effective-as-lidocaine"]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url + "/")
+    page.get_by_text("What does the evidence say?").wait_for(timeout=30_000)
+    page.goto(app_url + "/article")
+    highlight = page.locator("a#claim-as-effective-as-lidocaine")
+    highlight.wait_for(timeout=30_000)
+    highlight.click()
+    page.get_by_text("Computed verdict", exact=True).wait_for(timeout=30_000)
+    assert "claim=as-effective-as-lidocaine" in page.url
+    heading = f"{grade.verdict.icon} {grade.verdict.label}"
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=10_000)
+    page.get_by_text(grade.statement).first.wait_for(timeout=10_000)
+    shot(page, "claim-from-article")
+    page.close()
+
+
+def test_deep_link_from_root_query(browser, app_url: str) -> None:
+    page = browser.new_page()
+    page.goto(app_url + "/?claim=very-safe")
+    page.get_by_text("Computed verdict", exact=True).wait_for(timeout=30_000)
+    page.get_by_role("heading", name="Dry needling is very safe.").wait_for(timeout=10_000)
+    page.close()
+
+
+PAYLOAD_IMG = '<img src=x onerror="window.__pwned=1;alert(1)">'
+PAYLOAD_SCRIPT = "<script>window.__pwned=2;alert(2)</script>"
+
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory) -> Iterator[str]:
+    kb_dir = tmp_path_factory.mktemp("hostile") / "kb"
+    shutil.copytree(KB_MIN, kb_dir)
+    article = (kb_dir / "article.txt").read_text(encoding="utf-8")
+    article = article.replace("Nobody knows", f"{PAYLOAD_IMG} Nobody knows")
+    (kb_dir / "article.txt").write_text(article, encoding="utf-8")
+    claims = (kb_dir / "claims.yaml").read_text(encoding="utf-8")
+    from kb.anchors import sha256_text
+    import re
+    claims = re.sub(r"sha256: [0-9a-f]{64}", f"sha256: {sha256_text(article)}", claims)
+    claims = claims.replace("url: https://example.org/needles", "url: javascript:alert(3)")
+    claims = claims.replace("statement: Needling is very safe.",
+                            f"statement: '{PAYLOAD_SCRIPT} [click](javascript:alert(4))'")
+    claims = claims.replace("quote: Nobody knows the long-term effect.",
+                            f"quote: '{PAYLOAD_IMG} Nobody knows'")
+    (kb_dir / "claims.yaml").write_text(claims, encoding="utf-8")
+    _, report = load_kb(str(kb_dir))
+    assert report.valid, report.render()
+    yield from serve(kb_dir)
+
+
+@pytest.mark.parametrize("path", ["/", "/article", "/claim?claim=very-safe",
+                                  "/claim?claim=long-term-unknown", "/graph",
+                                  "/claim?claim=%5Bx%5D(javascript:alert(5))"])
+def test_hostile_text_is_shown_as_text_and_runs_nothing(browser, hostile_url: str,
+                                                        path: str) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(hostile_url + path)
+    page.locator("[data-testid='stAppViewContainer']").wait_for(timeout=30_000)
+    page.wait_for_timeout(3000)
+    if path in ("/article", "/claim?claim=long-term-unknown"):
+        page.get_by_text("onerror=", exact=False).first.wait_for(timeout=10_000)
+    if path == "/claim?claim=very-safe":
+        page.get_by_text("<script>", exact=False).first.wait_for(timeout=10_000)
+        # Markdown in data is shown literally, not turned into a link.
+        page.get_by_text("[click](javascript:alert(4))", exact=False).first.wait_for(
+            timeout=10_000)
+    assert dialogs == []
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("img[src='x']").count() == 0
+    assert page.locator("a[href^='javascript:']").count() == 0
+    shot(page, "hostile" + path.replace("/", "-").replace("?", "-").replace("=", "-"))
+    page.close()
