@@ -1,0 +1,67 @@
+"""kb.checks and kb.problems: cross-file checks, the report, and that every code is documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from conftest import KB_MIN, ROOT, make_kb
+from kb.load import load_kb
+from kb.problems import Report, Severity, error, warning
+
+
+def all_codes() -> set[str]:
+    codes = set()
+    for path in (ROOT / "kb").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        codes |= set(re.findall(r'\b(?:error|warning)\(\s*"([a-z0-9-]+)"', text, re.S))
+    return codes
+
+
+def test_every_problem_code_is_documented() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    codes = all_codes()
+    assert len(codes) > 30
+    missing = sorted(c for c in codes if f"`{c}`" not in readme)
+    assert not missing, f"document these codes in the README: {missing}"
+
+
+def test_report_render_and_dict() -> None:
+    report = Report.of([warning("study-unused", "claims.yaml", 9, "m", "h", path="studies.x"),
+                        error("yaml-syntax", "claims.yaml", 3, "bad", "fix", column=4)])
+    assert not report.valid and len(report.errors) == 1
+    lines = report.render().splitlines()
+    assert lines[0] == "claims.yaml:3:4: error yaml-syntax: bad (hint: fix)"
+    assert lines[1] == "claims.yaml:9: warning study-unused: [studies.x] m (hint: h)"
+    assert lines[-1] == "1 error, 1 warning"
+    assert report.to_dict()["problems"][0]["severity"] == Severity.WARNING.value
+    assert report.codes() == [("study-unused", "claims.yaml", 9), ("yaml-syntax", "claims.yaml", 3)]
+
+
+def test_article_change_says_which_anchors_hold(tmp_path: Path) -> None:
+    kb_dir = make_kb(tmp_path)
+    text = (kb_dir / "article.txt").read_text(encoding="utf-8")
+    (kb_dir / "article.txt").write_text(text.replace("It helps pain", "It eases pain"),
+                                        encoding="utf-8")
+    _, report = load_kb(str(kb_dir))
+    codes = [p.code for p in report.errors]
+    assert codes == ["claim-quote-not-found", "article-changed"]
+    changed = report.errors[1].message
+    assert "still hold: 2 (very-safe, long-term-unknown)" in changed
+    assert "broken: 1 (short-term-pain)" in changed
+
+
+def test_article_path_may_not_leave_the_folder(tmp_path: Path) -> None:
+    text = (KB_MIN / "claims.yaml").read_text(encoding="utf-8").replace(
+        "text: article.txt", "text: ../../etc/passwd")
+    _, report = load_kb(str(make_kb(tmp_path, claims=text)))
+    assert [p.code for p in report.errors] == ["article-path"]
+
+
+def test_warnings_for_editors(tmp_path: Path) -> None:
+    text = (KB_MIN / "claims.yaml").read_text(encoding="utf-8")
+    text = text.replace("    not_checkable_reason: A statement about ignorance.\n", "")
+    text = text.replace("  - id: very-safe\n", "  - id: very-safe\n    review:\n      status: reviewed\n")
+    _, report = load_kb(str(make_kb(tmp_path, claims=text)))
+    assert report.valid
+    assert {p.code for p in report.warnings} == {"claim-not-checkable-reason", "review-incomplete"}
