@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard.data import Loaded, load
+from dashboard.data import Loaded, fingerprint, kb_dir, load
 from dashboard.ui import LONG_TERM_ICON, VERDICT_COLOURS, download_csv, md_escape, page_link
 from kb.model import Certainty, Stance, Verdict
+from kb.report import ReportMeta, render_html
 
 PAGE_SIZE = 200
 
@@ -121,5 +124,15 @@ def render() -> None:
             "statement": st.column_config.TextColumn("What it asserts", width="large"),
             "studies": st.column_config.NumberColumn("Studies", help="Distinct linked studies"),
         })
-    download_csv(view.drop(columns=["claim", "verdict_code", "certainty_code"]),
-                 "Download claims (CSV)", "claims.csv", key="ov_download")
+    c1, c2 = st.columns(2)
+    with c1:
+        download_csv(view.drop(columns=["claim", "verdict_code", "certainty_code"]),
+                     "Download claims (CSV)", "claims.csv", key="ov_download")
+    with c2:
+        st.download_button("Download the fact-check report (HTML)", report_html(data),
+                           file_name="fact-check.html", mime="text/html", key="ov_report")
+
+
+def report_html(data: Loaded) -> str:
+    meta = ReportMeta(generated=dt.date.today().isoformat(), version=fingerprint(kb_dir())[:12])
+    return render_html(data.kb, data.grades, meta)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -9,6 +11,7 @@ from dashboard import nav
 from dashboard.data import Loaded, load
 from dashboard.ui import cite, download_csv, md_escape, study_links
 from kb.bibliography import to_bibtex
+from kb.csl import to_csl_json
 from kb.graph import claims_resting_on
 from kb.model import Design
 from kb.rules import horizon_of
@@ -143,8 +146,16 @@ def render() -> None:
             "PubMed": st.column_config.LinkColumn("PubMed", display_text="PubMed"),
         })
     chosen = [part.iloc[i]["key"] for i in event.selection.rows] if event else []
-    download_csv(view.drop(columns=["page", "design_code"]), "Download studies (CSV)",
-                 "studies.csv", key="st_download")
+    d1, d2 = st.columns(2)
+    with d1:
+        download_csv(view.drop(columns=["page", "design_code"]), "Download studies (CSV)",
+                     "studies.csv", key="st_download")
+    with d2:
+        st.download_button(
+            "Download CSL-JSON (Zotero)",
+            json.dumps(to_csl_json([kb.references[k] for k in view["key"]]), indent=2,
+                       ensure_ascii=False),
+            file_name="references.csl.json", mime="application/json", key="st_csl")
     if chosen:
         st.markdown(f"**BibTeX of the {len(chosen)} selected**")
         st.code(to_bibtex([kb.references[k] for k in chosen]), language="latex")

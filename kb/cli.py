@@ -5,6 +5,8 @@ prints the result and exits (0 when fine, 1 when the base has errors, 2 on usage
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import importlib.metadata
 import json
 import logging
 import os
@@ -13,13 +15,19 @@ from collections.abc import Callable, Sequence
 
 from kb import exports
 from kb.anchors import sha256_text
+from kb.claimreview import claim_reviews
 from kb.claims import json_schema
+from kb.csl import to_csl_json
+from kb.extract import propose, recall, to_yaml
 from kb.grading import grade_all
 from kb.graph import build_graph, claims_resting_on, evidence_gaps, orphans, review_overlap
-from kb.load import load_kb
+from kb.importer import apply_import, plan_import, read_incoming
+from kb.load import BIB_FILE, CLAIMS_FILE, load_kb
 from kb.model import KnowledgeBase
 from kb.problems import Report
+from kb.report import ReportMeta, base_version, render_html, render_markdown
 from kb.sources import read_text
+from kb.text import safe_url
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -133,6 +141,102 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def _file_bytes(root: str, names: list[str]) -> list[bytes]:
+    out = []
+    for name in names:
+        try:
+            with open(os.path.join(root, name), "rb") as fh:
+                out.append(fh.read())
+        except OSError:
+            out.append(b"")
+    return out
+
+
+def _today() -> str:
+    return dt.date.today().isoformat()
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    kb, report = _load(args)
+    if (code := _stop_on_errors(report)) is not None:
+        return code
+    names = [CLAIMS_FILE, BIB_FILE] + ([kb.article.text] if kb.article else [])
+    meta = ReportMeta(generated=args.date or _today(),
+                      version=base_version(*_file_bytes(args.kb, names)),
+                      tool_version=_tool_version())
+    grades = grade_all(kb, report)
+    render = render_html if args.format == "html" else render_markdown
+    _emit(render(kb, grades, meta), args)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    kb, report = _load(args)
+    if (code := _stop_on_errors(report)) is not None:
+        return code
+    if args.what == "claimreview":
+        site = args.site_url or os.environ.get("KB_SITE_URL")
+        if not site or not safe_url(site):
+            sys.stderr.write("kb export claimreview: give --site-url https://... (where the "
+                             "dashboard is published; each review links to ?claim=ID there)\n")
+            return 2
+        data = claim_reviews(kb, grade_all(kb, report), site_url=site, author=args.author,
+                             date=args.date or _today())
+        _emit(json.dumps(data, indent=2, ensure_ascii=False), args)
+    elif args.what == "csl":
+        _emit(json.dumps(to_csl_json(list(kb.references.values())), indent=2,
+                         ensure_ascii=False), args)
+    else:
+        graph = build_graph(kb, grade_all(kb, report))
+        _emit(exports.graph_as(args.what, graph), args)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    kb, report = _load(args)
+    bib_path = os.path.join(args.kb, BIB_FILE)
+    if any(p.file == BIB_FILE and p.code in ("file-encoding", "file-unreadable", "file-too-large")
+           for p in report.errors):
+        sys.stderr.write(Report.of(p for p in report.errors if p.file == BIB_FILE).render()
+                         + "\nkb import: fix references.bib first; nothing was written\n")
+        return 1
+    incoming, problems = read_incoming(args.file)
+    plan = plan_import(kb.references, incoming)
+    plan.problems.extend(problems)
+    if not args.dry_run:
+        try:
+            apply_import(bib_path, plan)
+        except (OSError, ValueError) as exc:
+            sys.stderr.write(f"kb import: {exc}\n")
+            return 1
+    header = "Dry run: nothing written.\n" if args.dry_run else ""
+    _emit(header + plan.render(), args)
+    return 1 if any(p.is_error for p in plan.problems) and not plan.added else 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    text, problems = read_text(args.article, args.article)
+    if text is None:
+        sys.stderr.write(Report.of(problems).render() + "\n")
+        return 1
+    quotes: list[str] = []
+    if os.path.exists(os.path.join(args.kb, CLAIMS_FILE)):
+        kb, _ = _load(args)
+        quotes = [c.quote for c in kb.claims]
+    if args.measure:
+        _emit(json.dumps(recall(text, quotes), indent=2, ensure_ascii=False), args)
+        return 0
+    _emit(to_yaml(propose(text, quotes, include_covered=args.all)), args)
+    return 0
+
+
+def _tool_version() -> str:
+    try:
+        return importlib.metadata.version("dn-evidence-kb")
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kb", description="Evidence-review knowledge base: check, grade and explore claims.")
@@ -170,6 +274,29 @@ def build_parser() -> argparse.ArgumentParser:
     add("orphans", cmd_orphans, "Studies cited by nothing and checkable claims with no evidence.")
     add("graph", cmd_graph, "Export the evidence graph (GraphML for Gephi/Cytoscape, or JSON).",
         ("graphml", "json"))
+    p = add("report", cmd_report, "Write the fact-check report (one self-contained document).",
+            ("markdown", "html"))
+    p.add_argument("--date", help="report date (default: today), for reproducible output")
+    p = add("export", cmd_export,
+            "Export ClaimReview JSON-LD, CSL-JSON of the bibliography, or the graph.")
+    p.add_argument("what", choices=("claimreview", "csl", "graphml", "json"))
+    p.add_argument("--site-url", help="claimreview: where the dashboard is published "
+                                      "(default: $KB_SITE_URL)")
+    p.add_argument("--author", default="Evidence review team",
+                   help="claimreview: the reviewing organisation's name")
+    p.add_argument("--date", help="claimreview: datePublished for unreviewed claims "
+                                  "(default: today)")
+    p = add("import", cmd_import,
+            "Merge references from a RIS or BibTeX file into references.bib (duplicates skipped).")
+    p.add_argument("file", help="a .ris (PubMed, EndNote, publishers) or .bib file")
+    p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    p = add("extract", cmd_extract,
+            "Propose claim stubs (YAML) for an article's checkworthy sentences.")
+    p.add_argument("article", help="the article's text file")
+    p.add_argument("--all", action="store_true",
+                   help="also propose sentences an existing claim already covers")
+    p.add_argument("--measure", action="store_true",
+                   help="print recall against the existing claims instead of stubs")
     return parser
 
 

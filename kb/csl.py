@@ -1,0 +1,70 @@
+"""CSL-JSON of the bibliography (the format Zotero, Mendeley and citeproc read)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from kb.bibliography import author_names
+from kb.model import Reference
+from kb.text import display
+
+CSL_TYPES = {
+    "article": "article-journal", "book": "book", "inbook": "chapter",
+    "incollection": "chapter", "inproceedings": "paper-conference",
+    "conference": "paper-conference", "phdthesis": "thesis", "mastersthesis": "thesis",
+    "thesis": "thesis", "techreport": "report", "report": "report", "online": "webpage",
+    "misc": "document",
+}
+MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+
+
+def _person(name: str) -> dict[str, str]:
+    if name.strip().lower() == "others":
+        return {"literal": "et al."}
+    family, _, given = name.partition(", ")
+    if not given:
+        return {"literal": display(family)}
+    return {"family": display(family), "given": display(given)}
+
+
+def to_csl(ref: Reference) -> dict[str, Any]:
+    """One reference as a CSL-JSON item."""
+    f = ref.fields
+    item: dict[str, Any] = {"id": ref.key, "type": CSL_TYPES.get(ref.entry_type, "document"),
+                            "title": display(f.get("title", ""))}
+    for field, csl in (("author", "author"), ("editor", "editor")):
+        if f.get(field):
+            item[csl] = [_person(n) for n in author_names(f[field])]
+    if "author" not in item and (org := f.get("organization") or f.get("institution")):
+        item["author"] = [{"literal": display(org)}]
+    if year := ref.year:
+        parts = [int(year)] if year.isdigit() else []
+        month = (f.get("month") or "").strip().lower()[:3]
+        if parts and (month in MONTHS or month.isdigit()):
+            parts.append(MONTHS.get(month) or int(month))
+        if parts:
+            item["issued"] = {"date-parts": [parts]}
+    container = f.get("journal") or f.get("journaltitle") or f.get("booktitle")
+    if container:
+        item["container-title"] = display(container)
+    for field, csl in (("volume", "volume"), ("number", "issue"), ("publisher", "publisher"),
+                       ("howpublished", "medium")):
+        if f.get(field):
+            item[csl] = display(f[field])
+    if f.get("pages"):
+        item["page"] = re.sub(r"-{1,3}", "-", f["pages"])
+    if ref.doi:
+        item["DOI"] = ref.doi
+    if ref.pmid:
+        item["PMID"] = ref.pmid
+    if f.get("url"):
+        item["URL"] = f["url"]
+    if f.get("abstract"):
+        item["abstract"] = display(f["abstract"])
+    return item
+
+
+def to_csl_json(references: list[Reference]) -> list[dict[str, Any]]:
+    return [to_csl(r) for r in references]
