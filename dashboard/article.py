@@ -16,10 +16,10 @@ def article_html(data: Loaded) -> str:
     """The article as HTML: every character escaped, claims wrapped in links to their page."""
     kb = data.kb
     text = kb.article_text or ""
-    index = ArticleIndex(text)
+    anchors = ArticleIndex(text).find_many(c.quote for c in kb.claims)
     spans = []
     for number, claim in enumerate(kb.claims, start=1):
-        found = index.find(claim.quote)
+        found = anchors[claim.quote]
         if found:
             spans.append((found[0].start, found[0].end, number, claim.id))
     spans.sort()

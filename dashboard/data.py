@@ -13,7 +13,8 @@ import streamlit as st
 
 from kb.grading import Grade, grade_all
 from kb.graph import build_graph
-from kb.load import BIB_FILE, CLAIMS_FILE, load_kb
+from kb.cache import load_kb_cached
+from kb.load import BIB_FILE, CLAIMS_FILE
 from kb.model import KnowledgeBase
 from kb.problems import Report
 
@@ -60,7 +61,7 @@ class Loaded:
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the knowledge base…")
 def _load(root: str, content_hash: str) -> Loaded:
-    kb, report = load_kb(root)
+    kb, report = load_kb_cached(root)
     return Loaded(kb, report, grade_all(kb, report))
 
 

@@ -10,6 +10,7 @@ import difflib
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,7 +19,8 @@ _TRANSLATE = str.maketrans({
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
     "\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2212": "-", "\u00ad": None,
 })
-_SPACE = re.compile(r"\s+")
+_WORD_START = re.compile(r" ")
+PREFIX = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,35 @@ class ArticleIndex:
             spans.append(Span(index[start], index[end - 1] + 1))
             start = norm.find(needle, start + 1)
         return spans
+
+    @cached_property
+    def _word_starts(self) -> dict[str, list[int]]:
+        """Positions where a word starts in the normalised text, by their first characters."""
+        norm, _ = self._norm
+        index: dict[str, list[int]] = {}
+        for i in [0, *(m.end() for m in _WORD_START.finditer(norm))]:
+            if i < len(norm):
+                index.setdefault(norm[i:i + PREFIX], []).append(i)
+        return index
+
+    def find_many(self, quotes: Iterable[str]) -> dict[str, list[Span]]:
+        """`find` for many quotes at once: one pass to index word starts, then a look-up per
+        quote, so anchoring thousands of claims stays linear in the article's length."""
+        norm, index = self._norm
+        starts = self._word_starts
+        out: dict[str, list[Span]] = {}
+        for quote in quotes:
+            if quote in out:
+                continue
+            needle = normalise(quote)
+            if len(needle) < PREFIX:
+                out[quote] = self.find(quote)
+                continue
+            spans = [Span(index[i], index[i + len(needle) - 1] + 1)
+                     for i in starts.get(needle[:PREFIX], ()) if norm.startswith(needle, i)]
+            # A quote that starts inside a word is not indexed: fall back to a full scan.
+            out[quote] = spans or self.find(quote)
+        return out
 
     def closest(self, quote: str) -> str:
         """The passage of the article most like the quote (for 'did you mean' messages)."""

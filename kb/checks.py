@@ -102,9 +102,10 @@ def check_quotes(kb: KnowledgeBase) -> Iterator[Problem]:
     if kb.article_text is None:
         return
     index = ArticleIndex(kb.article_text)
+    found = index.find_many(c.quote for c in kb.claims)
     for idx, claim in kb.claims_with_index():
         path = f"claims[{idx}].quote"
-        spans = index.find(claim.quote)
+        spans = found[claim.quote]
         if not spans:
             near = index.closest(claim.quote)
             yield error("claim-quote-not-found", kb.claims_file, kb.line_of(path),
@@ -127,9 +128,9 @@ def check_article(kb: KnowledgeBase) -> Iterator[Problem]:
                       "the article text has no recorded hash, so later edits go unnoticed",
                       f"add 'sha256: {actual}' under article:", path=path)
     elif kb.article.sha256 != actual:
-        index = ArticleIndex(kb.article_text)
-        held = [c.id for c in kb.claims if index.find(c.quote)]
-        broke = [c.id for c in kb.claims if not index.find(c.quote)]
+        found = ArticleIndex(kb.article_text).find_many(c.quote for c in kb.claims)
+        held = [c.id for c in kb.claims if found[c.quote]]
+        broke = [c.id for c in kb.claims if not found[c.quote]]
         yield error("article-changed", kb.claims_file, kb.line_of(path),
                     f"{kb.article.text} changed since it was reviewed; anchors that still hold: "
                     f"{len(held)} ({', '.join(held) or 'none'}); broken: {len(broke)} "

@@ -73,11 +73,17 @@ def load_claims(path: str, display_name: str = "claims.yaml") -> ClaimsDocument:
     >>> [p.render() for p in doc.problems]      # doctest: +SKIP
     []
     """
-    doc = ClaimsDocument()
     text, problems = read_text(path, display_name)
-    doc.problems.extend(problems)
     if text is None:
+        doc = ClaimsDocument()
+        doc.problems.extend(problems)
         return doc
+    return parse_claims(text, display_name)
+
+
+def parse_claims(text: str, display_name: str = "claims.yaml") -> ClaimsDocument:
+    """Validate claims-file text (see `load_claims`)."""
+    doc = ClaimsDocument()
     data = parse_yaml(text, display_name, doc)
     if data is None:
         return doc

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from kb import exports
 from kb.anchors import sha256_text
+from kb.cache import CACHE_DIR, load_kb_cached
 from kb.claimreview import claim_reviews
 from kb.claims import json_schema
 from kb.csl import to_csl_json
@@ -33,7 +34,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _load(args: argparse.Namespace) -> tuple[KnowledgeBase, Report]:
-    return load_kb(args.kb)
+    return load_kb(args.kb) if args.no_cache else load_kb_cached(args.kb)
 
 
 def _emit(text: str, args: argparse.Namespace) -> None:
@@ -249,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="knowledge-base folder with claims.yaml, references.bib and the "
                             "article text (default: current directory)")
         p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+        p.add_argument("--no-cache", action="store_true",
+                       help=f"parse every file afresh and leave {CACHE_DIR}/ alone")
         if formats:
             p.add_argument("--format", choices=formats, default=default or formats[0],
                            help=f"output format (default: {default or formats[0]})")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 
-from kb.bibliography import load_bibliography
+from kb.bibliography import Bibliography, load_bibliography
 from kb.checks import run_checks
-from kb.claims import load_claims
+from kb.claims import ClaimsDocument, load_claims
 from kb.model import KnowledgeBase
 from kb.problems import Problem, Report, error
 from kb.sources import read_text
@@ -29,14 +29,21 @@ def load_kb(root: str = ".") -> tuple[KnowledgeBase, Report]:
     >>> report.valid, len(kb.claims)        # doctest: +SKIP
     (True, 21)
     """
-    problems: list[Problem] = []
     if not os.path.isdir(root):
-        problems.append(error("kb-missing", root, None, f"'{root}' is not a folder",
-                              "pass --kb with the folder that holds claims.yaml"))
-        return KnowledgeBase(root=root), Report.of(problems)
+        return KnowledgeBase(root=root), Report.of([missing_folder(root)])
     doc = load_claims(os.path.join(root, CLAIMS_FILE), CLAIMS_FILE)
     bib = load_bibliography(os.path.join(root, BIB_FILE), BIB_FILE)
-    problems += doc.problems + bib.problems
+    return assemble(root, doc, bib)
+
+
+def missing_folder(root: str) -> Problem:
+    return error("kb-missing", root, None, f"'{root}' is not a folder",
+                 "pass --kb with the folder that holds claims.yaml")
+
+
+def assemble(root: str, doc: ClaimsDocument, bib: Bibliography) -> tuple[KnowledgeBase, Report]:
+    """Join the parsed sources with the article text and run the cross-file checks."""
+    problems: list[Problem] = [*doc.problems, *bib.problems]
     article_text = None
     if doc.article is not None:
         rel = doc.article.text

@@ -24,3 +24,11 @@ def test_missing_quote_names_closest_passage() -> None:
 def test_ambiguous_quote_finds_every_place() -> None:
     assert len(ArticleIndex("a b a b").find("a b")) == 2
     assert ArticleIndex("abc").find("   ") == []
+
+
+def test_find_many_agrees_with_find() -> None:
+    text = "Alpha beta gamma delta. Gamma delta epsilon zeta, eta theta.\n" * 3 + "xyzquote inside"
+    index = ArticleIndex(text)
+    quotes = ["Gamma delta epsilon zeta", "beta gamma delta.", "quote inside", "eta",
+              "not there at all", "Alpha beta gamma delta. Gamma"]
+    assert index.find_many(quotes) == {q: index.find(q) for q in quotes}
