@@ -20,6 +20,8 @@ _TRANSLATE = str.maketrans({
     "\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2212": "-", "\u00ad": None,
 })
 _WORD_START = re.compile(r" ")
+# Whitespace runs, runs of printable ASCII, and runs of anything else.
+_RUNS = re.compile(r"\s+|[!-~]+|[^!-~\s]+")
 PREFIX = 12
 
 
@@ -41,21 +43,39 @@ def normalise(text: str) -> str:
 
 
 def _normalise_with_map(text: str) -> tuple[str, list[int]]:
+    """The normalised text and, for each of its characters, the offset it came from.
+
+    Works run by run (spaces, plain ASCII, other characters) so that long articles cost a
+    few C-level operations per word rather than Python work per character.
+    """
     out: list[str] = []
     index: list[int] = []
     pending_space = False
-    for i, ch in enumerate(text):
-        piece = unicodedata.normalize("NFKC", ch).translate(_TRANSLATE)
-        for c in piece:
-            if c.isspace():
-                pending_space = bool(out)
-                continue
+    for m in _RUNS.finditer(text):
+        run = m.group()
+        start = m.start()
+        if run[0].isspace():
+            pending_space = bool(out)
+            continue
+        if run.isascii():
             if pending_space:
                 out.append(" ")
-                index.append(i)
+                index.append(start)
                 pending_space = False
-            out.append(c)
-            index.append(i)
+            out.append(run)
+            index.extend(range(start, m.end()))
+            continue
+        for offset, ch in enumerate(run, start):
+            for c in unicodedata.normalize("NFKC", ch).translate(_TRANSLATE):
+                if c.isspace():
+                    pending_space = bool(out)
+                    continue
+                if pending_space:
+                    out.append(" ")
+                    index.append(offset)
+                    pending_space = False
+                out.append(c)
+                index.append(offset)
     index.append(len(text))
     return "".join(out), index
 

@@ -36,6 +36,7 @@ _MAX_DEPTH = 64
 # Past this many problems a file is almost surely the wrong one; listing more helps nobody.
 MAX_PROBLEMS = 1000
 M = TypeVar("M", bound=BaseModel)
+_STR_TAG = "tag:yaml.org,2002:str"
 _ALLOWED_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in (
     "str", "int", "float", "bool", "null", "timestamp", "map", "seq"))
 
@@ -164,6 +165,8 @@ def _to_data(node: yaml.Node, path: str, file: str, doc: ClaimsDocument, depth: 
     if isinstance(node, yaml.SequenceNode):
         return [_to_data(item, f"{path}[{i}]", file, doc, depth + 1, seen)
                 for i, item in enumerate(node.value)]
+    if node.tag == _STR_TAG:
+        return node.value  # the common case, without the constructor's bookkeeping
     return _SCALAR.construct_object(node)
 
 

@@ -54,7 +54,7 @@ def grade(claim: Claim, studies: Mapping[str, Appraisal] | None = None,
     ('no-evidence', 'R2-no-evidence')
     """
     settings = settings or Settings()
-    evidence = Evidence.of(claim, dict(studies or {}), settings)
+    evidence = Evidence.of(claim, studies or {}, settings)
     rule = decide(evidence, rules)
     certainty = _certainty(rule.verdict, evidence)
     lacking = (claim.checkable and claim.kind.is_effect
@@ -89,13 +89,13 @@ def grade_all(kb: KnowledgeBase, report: Report | None = None) -> dict[str, Grad
             broken.setdefault(idx, []).append(problem.code)
     grades: dict[str, Grade] = {}
     invalid = {c.index: c for c in kb.invalid_claims}
-    positions = list(kb.claims_with_index())
-    for idx in sorted({i for i, _ in positions} | set(invalid)):
+    positions = dict(kb.claims_with_index())
+    for idx in sorted(positions.keys() | invalid.keys()):
         if idx in invalid:
             bad = invalid[idx]
             grades.setdefault(bad.id, not_graded(bad.id, bad.reason))
             continue
-        claim = next(c for i, c in positions if i == idx)
+        claim = positions[idx]
         if idx in broken:
             grades.setdefault(claim.id, not_graded(claim.id, ", ".join(sorted(set(broken[idx]))),
                                                    claim.review.override))

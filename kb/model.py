@@ -11,6 +11,7 @@ import enum
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -92,7 +93,7 @@ class Certainty(enum.StrEnum):
 
     @property
     def rank(self) -> int:
-        return {"high": 4, "moderate": 3, "low": 2, "very-low": 1}[self.value]
+        return _CERTAINTY_RANK[self.value]
 
     @property
     def label(self) -> str:
@@ -101,6 +102,9 @@ class Certainty(enum.StrEnum):
     @classmethod
     def from_rank(cls, rank: int) -> Certainty:
         return {4: cls.HIGH, 3: cls.MODERATE, 2: cls.LOW, 1: cls.VERY_LOW}[max(1, min(4, rank))]
+
+
+_CERTAINTY_RANK = {"high": 4, "moderate": 3, "low": 2, "very-low": 1}
 
 
 class ClaimKind(enum.StrEnum):
@@ -179,6 +183,7 @@ _UNIT_ALIASES = {"d": "day", "w": "week", "wk": "week", "m": "month", "mo": "mon
                  "y": "year", "yr": "year"}
 
 
+@lru_cache(maxsize=4096)
 def parse_duration(text: str) -> float | None:
     """Weeks in a duration such as ``"12 weeks"``, ``"6 months"``, ``"P1Y"`` or ``"immediate"``.
 
@@ -452,7 +457,14 @@ class KnowledgeBase:
     bib_file: str = "references.bib"
 
     def claim(self, claim_id: str) -> Claim | None:
-        return next((c for c in self.claims if c.id == claim_id), None)
+        return self._claims_by_id.get(claim_id)
+
+    @cached_property
+    def _claims_by_id(self) -> dict[str, Claim]:
+        by_id: dict[str, Claim] = {}
+        for c in self.claims:
+            by_id.setdefault(c.id, c)  # with duplicate ids (an error) the first one wins
+        return by_id
 
     def claims_with_index(self) -> Iterator[tuple[int, Claim]]:
         """Each valid claim with its position in the file, for data paths like claims[3]."""

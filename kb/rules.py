@@ -9,8 +9,9 @@ trials and reviews: immediate (within a day), short-term (up to 3 months), inter
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from kb.model import (
     Appraisal,
@@ -62,15 +63,16 @@ class Side:
 
     links: tuple[EvidenceLink, ...] = ()
 
-    @property
+    # Cached: the rules ask for these repeatedly while grading thousands of claims.
+    @cached_property
     def studies(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(link.study for link in self.links))
 
-    @property
+    @cached_property
     def best(self) -> Certainty | None:
         return max((link.certainty for link in self.links), key=lambda c: c.rank, default=None)
 
-    @property
+    @cached_property
     def rank(self) -> int:
         return self.best.rank if self.best else 0
 
@@ -96,7 +98,7 @@ class Evidence:
     long_term_support: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, claim: Claim, studies: dict[str, Appraisal] | None,
+    def of(cls, claim: Claim, studies: Mapping[str, Appraisal] | None,
            settings: Settings) -> Evidence:
         studies = studies or {}
         by: dict[Stance, list[EvidenceLink]] = {s: [] for s in Stance}
