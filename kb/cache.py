@@ -11,6 +11,7 @@ Levels, cheapest first: the whole loaded base (nothing changed), then the biblio
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import os
@@ -169,7 +170,7 @@ def _article_hash(root: str, rel: str | None) -> str | None:
 def _rooted(kb: KnowledgeBase, root: str) -> KnowledgeBase:
     if kb.root == root:
         return kb
-    return KnowledgeBase(**{**kb.__dict__, "root": root})
+    return dataclasses.replace(kb, root=root)
 
 
 def _parse_bib(raw: bytes) -> Bibliography:

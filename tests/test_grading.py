@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 from hypothesis import given, settings
@@ -172,8 +173,7 @@ def test_verdict_does_not_depend_on_link_order(links, rnd: random.Random) -> Non
 def test_verdicts_do_not_depend_on_claim_order(tmp_path) -> None:
     kb, report = load_kb(str(KB_MIN))
     forward = grade_all(kb, report)
-    reversed_kb = type(kb)(**{**kb.__dict__, "claims": tuple(reversed(kb.claims)),
-                              "claim_positions": ()})
+    reversed_kb = dataclasses.replace(kb, claims=tuple(reversed(kb.claims)), claim_positions=())
     backward = grade_all(reversed_kb)
     assert {k: (g.verdict, g.certainty) for k, g in forward.items()} == {
         k: (g.verdict, g.certainty) for k, g in backward.items()}
