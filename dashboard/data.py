@@ -14,6 +14,7 @@ import streamlit as st
 from kb.grading import Grade, grade_all
 from kb.graph import build_graph
 from kb.cache import load_kb_cached
+from kb.claims import ParseMemo
 from kb.load import BIB_FILE, CLAIMS_FILE
 from kb.model import KnowledgeBase
 from kb.problems import Report
@@ -59,9 +60,15 @@ class Loaded:
         return out
 
 
+@st.cache_resource(max_entries=4)
+def _memo(root: str) -> ParseMemo:
+    """Parsed entries of claims.yaml kept in the server between edits of that file."""
+    return ParseMemo()
+
+
 @st.cache_resource(max_entries=4, show_spinner="Loading the knowledge base…")
 def _load(root: str, content_hash: str) -> Loaded:
-    kb, report = load_kb_cached(root)
+    kb, report = load_kb_cached(root, memo=_memo(root))
     return Loaded(kb, report, grade_all(kb, report))
 
 

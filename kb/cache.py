@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.bibliography import Bibliography, parse_bibliography
-from kb.claims import ClaimsDocument, parse_claims
+from kb.claims import ClaimsDocument, ParseMemo, parse_claims
 from kb.load import BIB_FILE, CLAIMS_FILE, assemble, missing_folder
 from kb.model import KnowledgeBase
 from kb.problems import Report
@@ -127,8 +127,12 @@ def _put(root: str, kind: str, key: str, value: Any) -> None:
         pass  # a read-only folder just means no cache
 
 
-def load_kb_cached(root: str = ".") -> tuple[KnowledgeBase, Report]:
+def load_kb_cached(root: str = ".", *, memo: ParseMemo | None = None
+                   ) -> tuple[KnowledgeBase, Report]:
     """`load_kb` with the content-keyed cache: same result, less work when files are unchanged.
+
+    `memo` is an in-process `ParseMemo` the caller keeps between loads (the dashboard does);
+    without one, the parsed entries of claims.yaml are kept on disk instead.
 
     Examples
     --------
@@ -153,7 +157,13 @@ def load_kb_cached(root: str = ".") -> tuple[KnowledgeBase, Report]:
     if bib is None:
         bib = _parse_bib(bib_raw)
         _put(root, "bib", bib_key, bib)
-    doc = _parse_claims(claims_raw)
+    own_memo = memo is None
+    if memo is None:
+        memo = _get(root, "memo", code_version()) or ParseMemo()
+    before = set(memo.parsed)
+    doc = _parse_claims(claims_raw, memo)
+    if own_memo and set(memo.parsed) != before:
+        _put(root, "memo", code_version(), memo)
     kb, report = assemble(root, doc, bib)
     article_rel = kb.article.text if kb.article else None
     _put(root, "kb", whole_key, (article_rel, _article_hash(root, article_rel), kb, report))
@@ -180,10 +190,10 @@ def _parse_bib(raw: bytes) -> Bibliography:
     return parse_bibliography(text, BIB_FILE)
 
 
-def _parse_claims(raw: bytes) -> ClaimsDocument:
+def _parse_claims(raw: bytes, memo: ParseMemo) -> ClaimsDocument:
     text, problems = decode(raw, CLAIMS_FILE)
     if text is None:
         doc = ClaimsDocument()
         doc.problems.extend(problems)
         return doc
-    return parse_claims(text, CLAIMS_FILE)
+    return parse_claims(text, CLAIMS_FILE, memo)

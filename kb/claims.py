@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import difflib
 import enum
+import hashlib
+import re
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -41,6 +43,64 @@ _ALLOWED_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in (
     "str", "int", "float", "bool", "null", "timestamp", "map", "seq"))
 
 
+class LineMap(MutableMapping[str, int]):
+    """Data path -> 1-based line for a file parsed in chunks, resolved on demand.
+
+    Each entry's lines are kept relative to where its chunk starts; building the flat map of
+    every path eagerly would cost more than re-parsing the one entry that changed.
+    """
+
+    def __init__(self) -> None:
+        self.flat: dict[str, int] = {}
+        self.claims: list[tuple[Mapping[str, int], int]] = []
+        self.studies: dict[str, tuple[Mapping[str, int], int]] = {}
+
+    def __getitem__(self, path: str) -> int:
+        if path in self.flat:
+            return self.flat[path]
+        if path.startswith("claims["):
+            close = path.find("]")
+            index = path[7:close]
+            if index.isdigit() and int(index) < len(self.claims):
+                rel, offset = self.claims[int(index)]
+                if (sub := path[close + 1:]) in rel:
+                    return rel[sub] + offset
+        elif path.startswith("studies."):
+            rest = path[8:]
+            end = len(rest)
+            while end > 0:  # study keys may contain dots: try the longest key first
+                if rest[:end] in self.studies:
+                    rel, offset = self.studies[rest[:end]]
+                    if rest in rel:
+                        return rel[rest] + offset
+                    break
+                end = rest.rfind(".", 0, end)
+        raise KeyError(path)
+
+    def __setitem__(self, path: str, line: int) -> None:
+        self.flat[path] = line
+
+    def __delitem__(self, path: str) -> None:
+        del self.flat[path]
+
+    def _all(self) -> dict[str, int]:
+        out = dict(self.flat)
+        for i, (rel, offset) in enumerate(self.claims):
+            out.update({f"claims[{i}]{p}": n + offset for p, n in rel.items()})
+        for rel, offset in self.studies.values():
+            out.update({f"studies.{p}": n + offset for p, n in rel.items()})
+        return out
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and self._all() == dict(other)
+
+
 @dataclass
 class ClaimsDocument:
     """What `load_claims` could read; parts that failed validation are left out."""
@@ -53,7 +113,7 @@ class ClaimsDocument:
     claim_positions: list[int] = field(default_factory=list)
     # Appraisals present in the file that failed validation (their own errors say why).
     invalid_studies: set[str] = field(default_factory=set)
-    lines: dict[str, int] = field(default_factory=dict)
+    lines: MutableMapping[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -82,14 +142,208 @@ def load_claims(path: str, display_name: str = "claims.yaml") -> ClaimsDocument:
     return parse_claims(text, display_name)
 
 
-def parse_claims(text: str, display_name: str = "claims.yaml") -> ClaimsDocument:
-    """Validate claims-file text (see `load_claims`)."""
+def parse_claims(text: str, display_name: str = "claims.yaml",
+                 memo: ParseMemo | None = None) -> ClaimsDocument:
+    """Validate claims-file text (see `load_claims`).
+
+    With a `memo` from an earlier parse, entries whose text did not change are neither
+    parsed nor validated again: editing one claim re-reads one claim. The result is the
+    same as without a memo (files with an unusual layout are simply parsed whole).
+    """
     doc = ClaimsDocument()
-    data = parse_yaml(text, display_name, doc)
+    item_keys: dict[str, str] = {}
+    data = None
+    if memo is not None:
+        data = _parse_chunked(text, display_name, doc, memo, item_keys)
+        if data is None:
+            doc = ClaimsDocument()
+            item_keys = {}
+    if data is None:
+        data = parse_yaml(text, display_name, doc)
     if data is None:
         return doc
-    _validate(data, display_name, doc)
+    _validate(data, display_name, doc, memo, item_keys)
+    if memo is not None:
+        memo.finish()
     return doc
+
+
+@dataclass
+class ParseMemo:
+    """Parsed and validated entries of claims.yaml by their text's hash, for the next parse.
+
+    Owned by the caller (the dashboard keeps one per knowledge base; `kb.cache` stores the
+    parsed half on disk). Entries not used by the latest parse are dropped.
+    """
+
+    parsed: dict[str, tuple[Any, dict[str, int]]] = field(default_factory=dict)
+    validated: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _used_parsed: set[str] = field(default_factory=set)
+    _used_validated: set[tuple[str, str]] = field(default_factory=set)
+
+    def finish(self) -> None:
+        self.parsed = {k: v for k, v in self.parsed.items() if k in self._used_parsed}
+        self.validated = {k: v for k, v in self.validated.items() if k in self._used_validated}
+        self._used_parsed, self._used_validated = set(), set()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Only the parsed half goes to disk: validated models unpickle slower than they validate.
+        return {"parsed": self.parsed}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.parsed = state.get("parsed", {})
+        self.validated, self._used_parsed, self._used_validated = {}, set(), set()
+
+
+_TOP = re.compile(r"^([A-Za-z_$][\w$-]*):([^\n]*)$", re.M)
+_TOP_BLOCK = re.compile(r"[ \t]*(#[^\n]*)?\r?")
+# Lines that start in column 0 and are neither comments nor "- " items: the top-level keys.
+_COLUMN0 = re.compile(r"\n[^ \r\n#-][^\n]*")
+_STUDY_KEY = re.compile(r"^( +)[^\s#'\"{}\[\],&*!|>%@`-][^:#\n]*:[ \t]*(#[^\n]*)?\r?$", re.M)
+_ITEM = re.compile(r"^( *)- ", re.M)
+_STUDY_START = r"\n{indent}(?=[^\s#'\"{{}}\[\],&*!|>%@`-][^:#\n]*:[ \t]*(#[^\n]*)?\r?(\n|$))"
+_ITEM_START = r"\n{indent}- "
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    path: str          # "claims[3]" for a claim; "studies" or "" otherwise
+    line: int          # 0-based line where it starts
+    text: str
+    kind: str          # "section" (a whole top-level entry), "study" or "claim"
+
+
+def _column0_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, line) of each line starting in column 0 that is not a comment or '- ' item."""
+    first = text.split("\n", 1)[0]
+    if first and first[0] not in " \r#-":
+        yield 0, first
+    for m in _COLUMN0.finditer(text):
+        yield m.start() + 1, m.group()[1:]
+
+
+def _chunks(text: str) -> list[_Chunk] | None:
+    """Split a conventionally laid-out claims file into independently parsable pieces.
+
+    Regular expressions over the whole text find the top-level keys and the entries of
+    `studies:` and `claims:`. Returns None for anything unusual (tabs, document markers,
+    stray top-level text, repeated sections), which is then parsed whole.
+    """
+    if "\t" in text or re.search(r"^(---|\.\.\.)", text, re.M):
+        return None
+    tops = []
+    for start, line in _column0_lines(text):
+        top = _TOP.fullmatch(line.rstrip("\r"))
+        if top is None:
+            if not re.match(r"[A-Za-z_$][\w$-]*:", line):
+                return None  # stray top-level text: let the full parser explain it
+            tops.append((start, line.split(":", 1)[0], False))
+        else:
+            tops.append((start, top.group(1), bool(_TOP_BLOCK.fullmatch(top.group(2)))))
+    if not tops:
+        return None
+    names = [name for _, name, _ in tops]
+    if len(names) != len(set(names)):
+        return None
+    chunks: list[_Chunk] = []
+    bounds = [pos for pos, _, _ in tops] + [len(text)]
+    line, last = 0, 0
+
+    def line_of(pos: int) -> int:
+        nonlocal line, last
+        line += text.count("\n", last, pos)
+        last = pos
+        return line
+
+    for (start, name, block), end in zip(tops, bounds[1:], strict=True):
+        if name in ("studies", "claims") and block:
+            body_start = text.find("\n", start, end) + 1 or end
+            first = (_STUDY_KEY if name == "studies" else _ITEM).search(text, body_start, end)
+            if first is None:
+                starts = []
+            else:
+                template = _STUDY_START if name == "studies" else _ITEM_START
+                pattern = re.compile(template.format(indent=" " * len(first.group(1))))
+                starts = [first.start()] + [m.start() + 1 for m in
+                                            pattern.finditer(text, first.start(), end)]
+            lead = text[body_start:starts[0] if starts else end]
+            if any(ln.strip() and not ln.lstrip().startswith("#") for ln in lead.splitlines()):
+                return None
+            line_of(start)
+            for k, (a, b) in enumerate(zip(starts, [*starts[1:], end], strict=True)):
+                kind = "study" if name == "studies" else "claim"
+                path = "studies" if kind == "study" else f"claims[{k}]"
+                chunks.append(_Chunk(path, line_of(a), text[a:b], kind))
+        else:
+            chunks.append(_Chunk("", line_of(start), text[start:end], "section"))
+    return chunks
+
+
+def _parse_chunked(text: str, file: str, doc: ClaimsDocument, memo: ParseMemo,
+                   item_keys: dict[str, str]) -> dict[str, Any] | None:
+    chunks = _chunks(text)
+    if chunks is None:
+        return None
+    data: dict[str, Any] = {}
+    lines = LineMap()
+    doc.lines = lines
+    doc.lines[""] = chunks[0].line + 1 if chunks else 1
+    for start, line in _column0_lines(text):
+        top = _TOP.fullmatch(line.rstrip("\r"))
+        if top and top.group(1) in ("studies", "claims") and _TOP_BLOCK.fullmatch(top.group(2)):
+            name = top.group(1)
+            doc.lines[name] = text.count("\n", 0, start) + 1
+            data.setdefault(name, {} if name == "studies" else [])
+    for chunk in chunks:
+        key = hashlib.sha1(chunk.kind.encode() + chunk.text.encode()).hexdigest()
+        hit = memo.parsed.get(key)
+        if hit is None:
+            sub = ClaimsDocument()
+            value = parse_yaml(chunk.text, file, sub)
+            if value is None or sub.problems:
+                return None  # let the whole-file parse report it in context
+            if chunk.kind == "claim":
+                if not isinstance(value, list) or len(value) != 1:
+                    return None
+                value = value[0]
+                rel = {p.replace("[0]", "", 1) if p.startswith("[0]") else p: n
+                       for p, n in sub.lines.items() if p.startswith("[0]")}
+            elif chunk.kind == "study":
+                if not isinstance(value, dict) or len(value) != 1:
+                    return None
+                rel = {(p if p else ""): n for p, n in sub.lines.items() if p}
+            else:
+                if not isinstance(value, dict):
+                    return None
+                rel = {p: n for p, n in sub.lines.items() if p}
+            hit = (value, rel)
+            memo.parsed[key] = hit
+        memo._used_parsed.add(key)
+        value, rel = hit
+        offset = chunk.line
+        if chunk.kind == "claim":
+            data["claims"].append(value)
+            lines.claims.append((rel, offset))
+            item_keys[chunk.path] = key
+        elif chunk.kind == "study":
+            (name, body), = value.items()
+            path = f"studies.{name}"
+            if name in data["studies"]:
+                doc.problems.append(error(
+                    "yaml-duplicate-key", file, offset + 1,
+                    f"key '{name}' appears twice in this mapping (first at line "
+                    f"{doc.lines.get(path, '?')})",
+                    "keep one of them; YAML would silently drop the first", path=path))
+                continue
+            data["studies"][name] = body
+            lines.studies[name] = (rel, offset)
+            item_keys[path] = key
+        else:
+            for name, body in value.items():
+                data[name] = body
+            for p, n in rel.items():
+                doc.lines[p] = n + offset
+    return data
 
 
 def parse_yaml(text: str, file: str, doc: ClaimsDocument) -> Any:
@@ -170,7 +424,8 @@ def _to_data(node: yaml.Node, path: str, file: str, doc: ClaimsDocument, depth: 
     return _SCALAR.construct_object(node)
 
 
-def _validate(data: Any, file: str, doc: ClaimsDocument) -> None:
+def _validate(data: Any, file: str, doc: ClaimsDocument, memo: ParseMemo | None = None,
+              item_keys: Mapping[str, str] | None = None) -> None:
     if not isinstance(data, dict):
         doc.problems.append(error("schema-type", file, 1,
                                   "the top level of claims.yaml must be a mapping",
@@ -196,7 +451,8 @@ def _validate(data: Any, file: str, doc: ClaimsDocument) -> None:
         doc.problems.append(_type_problem(file, doc, "studies", "a mapping of BibTeX key -> appraisal"))
     else:
         for key, raw in studies.items():
-            appraisal = _validate_item(Appraisal, raw, f"studies.{key}", file, doc)
+            appraisal = _validate_item(Appraisal, raw, f"studies.{key}", file, doc, memo,
+                                       item_keys)
             if appraisal is not None:
                 doc.studies[key] = appraisal
             else:
@@ -216,7 +472,7 @@ def _validate(data: Any, file: str, doc: ClaimsDocument) -> None:
                 path=f"claims[{i}]"))
             break
         before = len(doc.problems)
-        claim = _validate_item(Claim, raw, f"claims[{i}]", file, doc)
+        claim = _validate_item(Claim, raw, f"claims[{i}]", file, doc, memo, item_keys)
         if claim is not None:
             doc.claims.append(claim)
             doc.claim_positions.append(i)
@@ -228,18 +484,31 @@ def _validate(data: Any, file: str, doc: ClaimsDocument) -> None:
                 str(raw.get("statement", "")), reasons))
 
 
-def _validate_item(model: type[M], raw: Any, path: str, file: str,
-                   doc: ClaimsDocument) -> M | None:
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        doc.problems.extend(_problems_from(exc, model, path, file, doc))
+def _validate_item(model: type[M], raw: Any, path: str, file: str, doc: ClaimsDocument,
+                   memo: ParseMemo | None = None,
+                   item_keys: Mapping[str, str] | None = None) -> M | None:
+    key = (model.__name__, item_keys[path]) if memo is not None and item_keys and \
+        path in item_keys else None
+    if key is not None and key in memo.validated:  # type: ignore[union-attr]
+        memo._used_validated.add(key)  # type: ignore[union-attr]
+        result = memo.validated[key]  # type: ignore[union-attr]
+    else:
+        try:
+            result = model.model_validate(raw)
+        except ValidationError as exc:
+            result = exc.errors(include_url=False)
+        if key is not None:
+            memo.validated[key] = result  # type: ignore[union-attr]
+            memo._used_validated.add(key)  # type: ignore[union-attr]
+    if isinstance(result, list):
+        doc.problems.extend(_problems_from(result, model, path, file, doc))
         return None
+    return result
 
 
-def _problems_from(exc: ValidationError, model: type[BaseModel], base: str, file: str,
+def _problems_from(errors: list[Any], model: type[BaseModel], base: str, file: str,
                    doc: ClaimsDocument) -> Iterator[Problem]:
-    for err in exc.errors(include_url=False):
+    for err in errors:
         loc = err["loc"]
         path = base + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
         kind = err["type"]

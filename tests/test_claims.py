@@ -87,3 +87,39 @@ def test_json_schema_matches_the_published_file() -> None:
 
     published = Path(__file__).resolve().parent.parent / "schema" / "claims.schema.json"
     assert json.loads(published.read_text(encoding="utf-8")) == json_schema()
+
+
+def _same_doc(a, b) -> None:
+    for name in ("article", "settings", "studies", "claims", "invalid_claims", "claim_positions",
+                 "invalid_studies", "problems"):
+        assert getattr(a, name) == getattr(b, name), name
+    assert dict(a.lines.items()) == dict(b.lines.items())
+
+
+@pytest.mark.parametrize("path", [Path(__file__).resolve().parent.parent / "claims.yaml",
+                                  KB_MIN / "claims.yaml",
+                                  *sorted(p for p in BROKEN.glob("*.claims.yaml")
+                                          if p.name != "not_utf8.claims.yaml")],
+                         ids=lambda p: p.name if p.parent.name == "broken" else str(p.parent.name))
+def test_chunked_parse_with_memo_equals_whole_parse(path: Path) -> None:
+    from kb.claims import ParseMemo, parse_claims
+
+    text = path.read_text(encoding="utf-8")
+    whole = parse_claims(text)
+    memo = ParseMemo()
+    _same_doc(parse_claims(text, memo=memo), whole)
+    _same_doc(parse_claims(text, memo=memo), whole)  # now answered from the memo
+
+
+def test_memo_reparses_only_the_edited_claim() -> None:
+    from kb.claims import ParseMemo, parse_claims
+
+    text = (Path(__file__).resolve().parent.parent / "claims.yaml").read_text(encoding="utf-8")
+    memo = ParseMemo()
+    parse_claims(text, memo=memo)
+    entries = dict(memo.parsed)
+    edited = text.replace("Dry needling is very safe.", "Dry needling is safe.", 1)
+    doc = parse_claims(edited, memo=memo)
+    assert len(set(memo.parsed) - set(entries)) == 1
+    assert any(c.statement == "Dry needling is safe." for c in doc.claims)
+    _same_doc(doc, parse_claims(edited))
