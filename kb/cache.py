@@ -24,7 +24,7 @@ from typing import Any
 
 from kb.bibliography import Bibliography, parse_bibliography
 from kb.claims import ClaimsDocument, ParseMemo, parse_claims
-from kb.load import BIB_FILE, CLAIMS_FILE, assemble, missing_folder
+from kb.load import BIB_FILE, CLAIMS_FILE, Progress, _quiet, assemble, missing_folder
 from kb.model import KnowledgeBase
 from kb.problems import Report
 from kb.sources import MAX_FILE_BYTES, decode
@@ -127,8 +127,8 @@ def _put(root: str, kind: str, key: str, value: Any) -> None:
         pass  # a read-only folder just means no cache
 
 
-def load_kb_cached(root: str = ".", *, memo: ParseMemo | None = None
-                   ) -> tuple[KnowledgeBase, Report]:
+def load_kb_cached(root: str = ".", *, memo: ParseMemo | None = None,
+                   progress: Progress = _quiet) -> tuple[KnowledgeBase, Report]:
     """`load_kb` with the content-keyed cache: same result, less work when files are unchanged.
 
     `memo` is an in-process `ParseMemo` the caller keeps between loads (the dashboard does);
@@ -145,7 +145,7 @@ def load_kb_cached(root: str = ".", *, memo: ParseMemo | None = None
     if claims_raw is None or bib_raw is None:
         from kb.load import load_kb  # a missing or unreadable file: report it the usual way
 
-        return load_kb(root)
+        return load_kb(root, progress)
     whole_key = _digest(claims_raw, bib_raw)
     hit = _get(root, "kb", whole_key)
     if hit is not None:
@@ -155,16 +155,18 @@ def load_kb_cached(root: str = ".", *, memo: ParseMemo | None = None
     bib_key = _digest(bib_raw)
     bib = _get(root, "bib", bib_key)
     if bib is None:
+        progress(f"parsing {BIB_FILE}")
         bib = _parse_bib(bib_raw)
         _put(root, "bib", bib_key, bib)
     own_memo = memo is None
     if memo is None:
         memo = _get(root, "memo", code_version()) or ParseMemo()
     before = set(memo.parsed)
+    progress(f"parsing {CLAIMS_FILE}")
     doc = _parse_claims(claims_raw, memo)
     if own_memo and set(memo.parsed) != before:
         _put(root, "memo", code_version(), memo)
-    kb, report = assemble(root, doc, bib)
+    kb, report = assemble(root, doc, bib, progress)
     article_rel = kb.article.text if kb.article else None
     _put(root, "kb", whole_key, (article_rel, _article_hash(root, article_rel), kb, report))
     return kb, report

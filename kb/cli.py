@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 
 from kb import exports
@@ -34,7 +35,26 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _load(args: argparse.Namespace) -> tuple[KnowledgeBase, Report]:
-    return load_kb(args.kb) if args.no_cache else load_kb_cached(args.kb)
+    progress = _terminal_progress() if sys.stderr.isatty() else (lambda stage: None)
+    try:
+        if args.no_cache:
+            return load_kb(args.kb, progress)
+        return load_kb_cached(args.kb, progress=progress)
+    finally:
+        progress("")
+
+
+def _terminal_progress() -> Callable[[str], None]:
+    """Stage messages on one terminal line, with the time spent so far; cleared at the end."""
+    start = time.perf_counter()
+
+    def show(stage: str) -> None:
+        if stage:
+            sys.stderr.write(f"\r\033[Kkb: {stage}… ({time.perf_counter() - start:.1f} s)")
+        else:
+            sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+    return show
 
 
 def _emit(text: str, args: argparse.Namespace) -> None:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from kb.bibliography import Bibliography, load_bibliography
 from kb.checks import run_checks
@@ -20,7 +21,14 @@ CLAIMS_FILE = "claims.yaml"
 BIB_FILE = "references.bib"
 
 
-def load_kb(root: str = ".") -> tuple[KnowledgeBase, Report]:
+Progress = Callable[[str], None]
+
+
+def _quiet(stage: str) -> None:
+    """The default progress reporter: says nothing (the library never prints)."""
+
+
+def load_kb(root: str = ".", progress: Progress = _quiet) -> tuple[KnowledgeBase, Report]:
     """Load the knowledge base in folder `root` and check it. Never raises on bad data.
 
     Examples
@@ -31,9 +39,11 @@ def load_kb(root: str = ".") -> tuple[KnowledgeBase, Report]:
     """
     if not os.path.isdir(root):
         return KnowledgeBase(root=root), Report.of([missing_folder(root)])
+    progress(f"parsing {CLAIMS_FILE}")
     doc = load_claims(os.path.join(root, CLAIMS_FILE), CLAIMS_FILE)
+    progress(f"parsing {BIB_FILE}")
     bib = load_bibliography(os.path.join(root, BIB_FILE), BIB_FILE)
-    return assemble(root, doc, bib)
+    return assemble(root, doc, bib, progress)
 
 
 def missing_folder(root: str) -> Problem:
@@ -41,7 +51,8 @@ def missing_folder(root: str) -> Problem:
                  "pass --kb with the folder that holds claims.yaml")
 
 
-def assemble(root: str, doc: ClaimsDocument, bib: Bibliography) -> tuple[KnowledgeBase, Report]:
+def assemble(root: str, doc: ClaimsDocument, bib: Bibliography,
+             progress: Progress = _quiet) -> tuple[KnowledgeBase, Report]:
     """Join the parsed sources with the article text and run the cross-file checks."""
     problems: list[Problem] = [*doc.problems, *bib.problems]
     article_text = None
@@ -73,5 +84,6 @@ def assemble(root: str, doc: ClaimsDocument, bib: Bibliography) -> tuple[Knowled
     )
     if doc.article is not None or doc.claims or doc.studies:
         # Cross-file checks would only echo an unreadable claims file as noise.
+        progress("checking claims against the bibliography and the article")
         problems += run_checks(kb)
     return kb, Report.of(problems)
