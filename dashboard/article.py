@@ -8,15 +8,19 @@ from dashboard import nav
 from dashboard.data import Loaded, load
 from dashboard.ui import VERDICT_COLOURS, esc, md_escape, page_link
 from kb.text import safe_url
-from kb.anchors import ArticleIndex
 from kb.model import Verdict
 
 
-def article_html(data: Loaded) -> str:
-    """The article as HTML: every character escaped, claims wrapped in links to their page."""
+# Long articles are shown in parts so the page stays responsive.
+PARAGRAPHS_PER_PAGE = 150
+
+
+def article_html(data: Loaded, page: int = 1) -> tuple[str, int]:
+    """The article as HTML (one page of paragraphs) and the number of pages: every character
+    escaped, claims wrapped in links to their page."""
     kb = data.kb
     text = kb.article_text or ""
-    anchors = ArticleIndex(text).find_many(c.quote for c in kb.claims)
+    anchors = data.anchors
     spans = []
     for number, claim in enumerate(kb.claims, start=1):
         found = anchors[claim.quote]
@@ -40,9 +44,11 @@ def article_html(data: Loaded) -> str:
             f'title="{esc(title)}">{esc(text[start:end])}<sup>{esc(g.verdict.icon)}{number}</sup></a>')
         pos = end
     out.append(esc(text[pos:]))
-    paragraphs = "".join(out).split("\n\n")
-    body = "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in paragraphs if p.strip())
-    return f'<div class="kb-article">{body}</div>'
+    paragraphs = [p for p in "".join(out).split("\n\n") if p.strip()]
+    pages = max(1, -(-len(paragraphs) // PARAGRAPHS_PER_PAGE))
+    part = paragraphs[(page - 1) * PARAGRAPHS_PER_PAGE: page * PARAGRAPHS_PER_PAGE]
+    body = "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in part)
+    return f'<div class="kb-article">{body}</div>', pages
 
 
 def legend_html() -> str:
@@ -71,7 +77,11 @@ def render() -> None:
             "Choose a highlight to open the claim and its evidence.", icon="🔎")
     st.markdown(legend_html(), unsafe_allow_html=True)
     st.divider()
-    st.markdown(article_html(data), unsafe_allow_html=True)
+    page = st.session_state.get("art_page", 1)
+    html, pages = article_html(data, page)
+    if pages > 1:
+        st.number_input(f"Part of the article (of {pages})", 1, pages, key="art_page")
+    st.markdown(html, unsafe_allow_html=True)
     st.divider()
     st.subheader("Claims in reading order")
     for number, claim in enumerate(kb.claims, start=1):

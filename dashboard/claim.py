@@ -22,6 +22,8 @@ from kb.graph import claim_node, neighbourhood, review_overlap
 from kb.model import Claim
 from kb.rules import RULES, link_horizon, link_weeks
 
+NEIGHBOURS = 80
+
 
 def evidence_frame(data: Loaded, claim: Claim) -> pd.DataFrame:
     kb = data.kb
@@ -156,7 +158,7 @@ def render() -> None:
         st.altair_chart((bars + rule + label).properties(height=28 * len(fu) + 40),
                         width="stretch")
 
-    overlaps = [o for o in review_overlap(data.graph) if o.claim_id == claim.id]
+    overlaps = review_overlap(data.graph, [claim.id])
     st.subheader("Overlap between the reviews used")
     if not overlaps:
         st.caption("Fewer than two cited reviews list included studies that are in the "
@@ -171,4 +173,8 @@ def render() -> None:
 
     st.subheader("Neighbourhood in the evidence graph")
     sub = neighbourhood(data.graph, claim_node(claim.id), depth=2)
-    st.altair_chart(graph_chart(sub, focus=claim_node(claim.id)), width="stretch")
+    st.caption("The claim, its studies, and the other claims that cite them"
+               + (f" (the {NEIGHBOURS} best-connected of {sub.number_of_nodes()} nodes)."
+                  if sub.number_of_nodes() > NEIGHBOURS else "."))
+    st.altair_chart(graph_chart(sub, focus=claim_node(claim.id), max_nodes=NEIGHBOURS),
+                    width="stretch")

@@ -13,6 +13,7 @@ import streamlit as st
 
 from kb.grading import Grade, grade_all
 from kb.graph import build_graph
+from kb.anchors import ArticleIndex, Span
 from kb.cache import load_kb_cached
 from kb.claims import ParseMemo
 from kb.load import BIB_FILE, CLAIMS_FILE
@@ -49,6 +50,13 @@ class Loaded:
     @cached_property
     def graph(self) -> nx.DiGraph:
         return build_graph(self.kb, self.grades)
+
+    @cached_property
+    def anchors(self) -> dict[str, list[Span]]:
+        """Where each claim's quote sits in the article (found once per loaded base)."""
+        if self.kb.article_text is None:
+            return {}
+        return ArticleIndex(self.kb.article_text).find_many(c.quote for c in self.kb.claims)
 
     @cached_property
     def citing(self) -> dict[str, list[str]]:

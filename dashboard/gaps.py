@@ -11,6 +11,9 @@ from dashboard.ui import CERTAINTY_COLOURS, download_csv
 from kb.graph import evidence_gaps
 from kb.rules import HORIZONS
 
+# Past this many claims a single chart is unreadable; it is shown page by page.
+CHART_CLAIMS = 80
+
 
 def render() -> None:
     data = load()
@@ -33,8 +36,14 @@ def render() -> None:
     if df.empty:
         st.info("No claims.")
         return
-    present = df[df["studies"] > 0]
     order = list(matrix)
+    if len(order) > CHART_CLAIMS:
+        pages = -(-len(order) // CHART_CLAIMS)
+        page = st.number_input(f"Chart page (of {pages}; {CHART_CLAIMS} claims each)", 1, pages,
+                               1, key="gap_page")
+        order = order[(page - 1) * CHART_CLAIMS: page * CHART_CLAIMS]
+        df = df[df["claim"].isin(order)]
+    present = df[df["studies"] > 0]
     base = alt.Chart(df).mark_rect(fill="#f6f6f6", stroke="#ddd").encode(
         x=alt.X("horizon:N", sort=cols, title="Follow-up horizon"),
         y=alt.Y("claim:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)))
@@ -51,8 +60,8 @@ def render() -> None:
     if lacking:
         st.warning(f"⏳ {len(lacking)} claims about effects or safety lack long-term trials: "
                    + ", ".join(lacking))
-    table = df.pivot(index="claim", columns="horizon", values="studies").reindex(
-        index=order, columns=cols)
+    table = pd.DataFrame.from_dict(
+        {cid: {h: row[h].studies for h in cols} for cid, row in matrix.items()}, orient="index")
     st.dataframe(table, width="stretch", key="gap_table")
     download_csv(table.reset_index(), "Download the gap matrix (CSV)", "evidence-gaps.csv",
                  key="gap_download")

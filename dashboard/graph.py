@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import nav
 from dashboard.data import load
-from dashboard.graphview import graph_chart
+from dashboard.graphview import MAX_DRAWN, drawable, graph_chart
 from dashboard.ui import md_escape
 from kb.exports import graph_as
 from kb.graph import neighbourhood
@@ -36,8 +36,11 @@ def render() -> None:
         shown, focus_node = graph, None
     else:
         shown, focus_node = neighbourhood(graph, focus, depth), focus
-    st.caption(f"Showing {shown.number_of_nodes()} of {graph.number_of_nodes()} nodes and "
-               f"{shown.number_of_edges()} of {graph.number_of_edges()} links.")
+    drawn = drawable(shown, focus_node)
+    st.caption(f"Showing {drawn.number_of_nodes()} of {graph.number_of_nodes()} nodes and "
+               f"{drawn.number_of_edges()} of {graph.number_of_edges()} links"
+               + (f" (the {MAX_DRAWN} best-connected of this view; narrow the focus or depth "
+                  "to see the rest)." if drawn is not shown else "."))
     event = st.altair_chart(graph_chart(shown, focus=focus_node, height=560, selectable=True),
                             width="stretch", on_select="rerun", key="gr_chart")
     picked = None
@@ -51,8 +54,8 @@ def render() -> None:
         elif kind == "study":
             nav.link("studies", f"Open study “{md_escape(ident)}”", study=ident)
     c3, c4 = st.columns(2)
-    c3.download_button("Download GraphML (Gephi, Cytoscape)", graph_as("graphml", graph),
+    c3.download_button("Download GraphML (Gephi, Cytoscape)", lambda: graph_as("graphml", graph),
                        file_name="evidence-graph.graphml", mime="application/xml",
                        key="gr_graphml")
-    c4.download_button("Download node-link JSON", graph_as("json", graph),
+    c4.download_button("Download node-link JSON", lambda: graph_as("json", graph),
                        file_name="evidence-graph.json", mime="application/json", key="gr_json")

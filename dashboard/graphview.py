@@ -19,6 +19,19 @@ DESIGN_COLOURS = {
 }
 
 
+# More nodes than this are neither readable nor quick to lay out: keep the best connected.
+MAX_DRAWN = 300
+
+
+def drawable(graph: nx.DiGraph, focus: str | None = None,
+             max_nodes: int = MAX_DRAWN) -> nx.DiGraph:
+    """The graph itself, or its `max_nodes` best-connected nodes (the focus always kept)."""
+    if graph.number_of_nodes() <= max_nodes:
+        return graph
+    ranked = sorted(graph.nodes, key=lambda n: (n != focus, -graph.degree(n), n))
+    return graph.subgraph(ranked[:max_nodes])
+
+
 def layout_frames(graph: nx.DiGraph, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Node and edge tables with positions (deterministic for a given graph)."""
     if graph.number_of_nodes() == 0:
@@ -51,8 +64,8 @@ def layout_frames(graph: nx.DiGraph, seed: int = 7) -> tuple[pd.DataFrame, pd.Da
 
 
 def graph_chart(graph: nx.DiGraph, focus: str | None = None, height: int = 420,
-                selectable: bool = False) -> alt.LayerChart:
-    nodes, edges = layout_frames(graph)
+                selectable: bool = False, max_nodes: int = MAX_DRAWN) -> alt.LayerChart:
+    nodes, edges = layout_frames(drawable(graph, focus, max_nodes))
     if nodes.empty:
         return alt.layer(alt.Chart(pd.DataFrame({"x": [], "y": []})).mark_point())
     nodes["focus"] = nodes["id"] == focus

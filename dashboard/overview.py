@@ -129,7 +129,7 @@ def render() -> None:
         download_csv(view.drop(columns=["claim", "verdict_code", "certainty_code"]),
                      "Download claims (CSV)", "claims.csv", key="ov_download")
     with c2:
-        st.download_button("Download the fact-check report (HTML)", report_html(data),
+        st.download_button("Download the fact-check report (HTML)", lambda: report_html(data),
                            file_name="fact-check.html", mime="text/html", key="ov_report")
 
 

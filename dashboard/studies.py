@@ -96,7 +96,7 @@ def _detail(data: Loaded, key: str) -> None:
         g = data.grades[cid]
         nav.link("claim", f"{g.verdict.icon} {md_escape(cid)}", claim=cid)
     st.markdown("**Impact: verdicts without this study** (as if it were retracted)")
-    rows = claims_resting_on(kb, key, data.report)
+    rows = claims_resting_on(kb, key, data.report, data.grades)
     if rows:
         st.dataframe(pd.DataFrame([{
             "claim": r.claim_id, "stance": r.stance,
@@ -151,10 +151,11 @@ def render() -> None:
         download_csv(view.drop(columns=["page", "design_code"]), "Download studies (CSV)",
                      "studies.csv", key="st_download")
     with d2:
+        keys = list(view["key"])
         st.download_button(
             "Download CSL-JSON (Zotero)",
-            json.dumps(to_csl_json([kb.references[k] for k in view["key"]]), indent=2,
-                       ensure_ascii=False),
+            lambda: json.dumps(to_csl_json([kb.references[k] for k in keys]), indent=2,
+                               ensure_ascii=False),
             file_name="references.csl.json", mime="application/json", key="st_csl")
     if chosen:
         st.markdown(f"**BibTeX of the {len(chosen)} selected**")

@@ -76,8 +76,9 @@ def certainty_rank(value: str | None) -> int:
 
 
 def download_csv(df: pd.DataFrame, label: str, file_name: str, key: str) -> None:
-    st.download_button(label, df.to_csv(index=False).encode("utf-8"), file_name=file_name,
-                       mime="text/csv", key=key)
+    # A callable is only run when the button is pressed, so big tables cost nothing until then.
+    st.download_button(label, lambda: df.to_csv(index=False).encode("utf-8"),
+                       file_name=file_name, mime="text/csv", key=key)
 
 
 CSS = """

@@ -10,7 +10,7 @@ Query functions take a graph or knowledge base and return plain data without mut
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -130,9 +130,13 @@ def without_study(claim: Claim, key: str) -> Claim:
     return claim.model_copy(update={"evidence": [e for e in claim.evidence if e.study != key]})
 
 
-def claims_resting_on(kb: KnowledgeBase, key: str, report: Report | None = None) -> list[ImpactRow]:
-    """Which claims cite a study, and their verdicts with and without it (a retraction drill)."""
-    grades = grade_all(kb, report)
+def claims_resting_on(kb: KnowledgeBase, key: str, report: Report | None = None,
+                      grades: Mapping[str, Grade] | None = None) -> list[ImpactRow]:
+    """Which claims cite a study, and their verdicts with and without it (a retraction drill).
+
+    Pass `grades` when they are already computed to avoid grading every claim again.
+    """
+    grades = grades if grades is not None else grade_all(kb, report)
     rows = []
     for claim in kb.claims:
         links = [e for e in claim.evidence if e.study == key]
@@ -166,14 +170,17 @@ class Overlap:
                 else "very high")
 
 
-def review_overlap(graph: nx.DiGraph) -> list[Overlap]:
+def review_overlap(graph: nx.DiGraph, claim_ids: Iterable[str] | None = None) -> list[Overlap]:
     """For each claim citing two or more reviews, the primary studies they share.
 
     Only included studies that are themselves in the bibliography are known, so the CCA is
-    computed over that subset.
+    computed over that subset. `claim_ids` limits the work to those claims.
     """
     out = []
-    for node, data in graph.nodes(data=True):
+    nodes = (graph.nodes(data=True) if claim_ids is None else
+             ((claim_node(c), graph.nodes[claim_node(c)]) for c in claim_ids
+              if claim_node(c) in graph))
+    for node, data in nodes:
         if data.get("kind") != "claim":
             continue
         reviews = sorted({t for _, t, d in graph.out_edges(node, data=True)

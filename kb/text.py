@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import urllib.parse
 from functools import lru_cache
 
@@ -15,9 +16,37 @@ _NEEDS_DECODING = re.compile(r"[\\{}$~]")
 _SAFE_SCHEMES = ("http", "https")
 
 
+_ACCENTS = {"`": "\u0300", "'": "\u0301", "^": "\u0302", '"': "\u0308", "~": "\u0303",
+            "=": "\u0304", ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b",
+            "c": "\u0327", "k": "\u0328", "r": "\u030a", "d": "\u0323", "b": "\u0331"}
+_LETTERS = {"ss": "ß", "o": "ø", "O": "Ø", "aa": "å", "AA": "Å", "ae": "æ", "AE": "Æ",
+            "oe": "œ", "OE": "Œ", "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ"}
+_SYMBOL_ACCENT = re.compile(r"\\([`'^\"~=.])\s*(?:\{\s*(\\[ij]|[A-Za-z])\s*\}|(\\[ij]|[A-Za-z]))")
+_LETTER_ACCENT = re.compile(r"\\([uvHckrdb])(?:\s*\{\s*(\\[ij]|[A-Za-z])\s*\}|\s+([A-Za-z]))")
+_NAMED_LETTER = re.compile(r"\\(ss|aa|AA|ae|AE|oe|OE|o|O|l|L|i|j)(?![A-Za-z])\s*(?:\{\})?")
+_ESCAPED = re.compile(r"\\([&%$#_{}])")
+
+
+def _accent(m: re.Match[str]) -> str:
+    base = m.group(2) or m.group(3)
+    base = {"\\i": "i", "\\j": "j"}.get(base, base)
+    return unicodedata.normalize("NFC", base + _ACCENTS[m.group(1)])
+
+
+def _fast_latex(value: str) -> str:
+    """The accents, letters and escapes reference managers write, decoded with regexes."""
+    value = _SYMBOL_ACCENT.sub(_accent, value)
+    value = _LETTER_ACCENT.sub(_accent, value)
+    value = _NAMED_LETTER.sub(lambda m: _LETTERS[m.group(1)], value)
+    return _ESCAPED.sub(lambda m: m.group(1), value)
+
+
 @lru_cache(maxsize=65536)
 def display(value: str) -> str:
     """A BibTeX field value as a reader should see it (``{\\'e}`` -> ``é``, braces dropped).
+
+    Common accents are decoded by regular expressions; pylatexenc (much slower) is used only
+    for what remains.
 
     >>> display(r"Fern{\\'a}ndez-de-las-Pe{\\~n}as")
     'Fernández-de-las-Peñas'
@@ -25,11 +54,14 @@ def display(value: str) -> str:
     value = value.replace("---", "\u2014").replace("--", "\u2013")
     if not _NEEDS_DECODING.search(value):
         return value
-    try:
-        text = _LATEX.latex_to_text(value)
-    except Exception:  # pylatexenc raises assorted errors on malformed LaTeX: show it raw
-        text = value.replace("{", "").replace("}", "")
-    return " ".join(text.split())
+    if "\\" in value:
+        value = _fast_latex(value)
+    if "\\" in value or "$" in value:
+        try:
+            value = _LATEX.latex_to_text(value)
+        except Exception:  # pylatexenc raises assorted errors on malformed LaTeX: show it raw
+            pass
+    return " ".join(value.replace("{", "").replace("}", "").split())
 
 
 def safe_url(url: str | None) -> str | None:

@@ -26,7 +26,7 @@ def make_kb(tmp_path: Path, *, claims: Path | str | None = None,
             bib: Path | str | None = None) -> Path:
     """A copy of the minimal base with claims.yaml and/or references.bib swapped in."""
     target = tmp_path / "kb"
-    shutil.copytree(KB_MIN, target)
+    shutil.copytree(KB_MIN, target, ignore=shutil.ignore_patterns(".kb-cache"))
     for name, src in (("claims.yaml", claims), ("references.bib", bib)):
         if isinstance(src, Path):
             shutil.copyfile(src, target / name)

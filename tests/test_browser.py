@@ -157,7 +157,7 @@ PAYLOAD_SCRIPT = "<script>window.__pwned=2;alert(2)</script>"
 @pytest.fixture(scope="module")
 def hostile_url(tmp_path_factory) -> Iterator[str]:
     kb_dir = tmp_path_factory.mktemp("hostile") / "kb"
-    shutil.copytree(KB_MIN, kb_dir)
+    shutil.copytree(KB_MIN, kb_dir, ignore=shutil.ignore_patterns(".kb-cache"))
     article = (kb_dir / "article.txt").read_text(encoding="utf-8")
     article = article.replace("Nobody knows", f"{PAYLOAD_IMG} Nobody knows")
     (kb_dir / "article.txt").write_text(article, encoding="utf-8")
