@@ -9,7 +9,15 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.data import Loaded, fingerprint, kb_dir, load
-from dashboard.ui import LONG_TERM_ICON, VERDICT_COLOURS, download_csv, md_escape, page_link
+from dashboard.ui import (
+    LONG_TERM_ICON,
+    VERDICT_COLOURS,
+    download_csv,
+    filtered,
+    md_escape,
+    page_link,
+    page_of,
+)
 from kb.model import Certainty, Stance, Verdict
 from kb.report import ReportMeta, render_html
 
@@ -95,25 +103,13 @@ def render() -> None:
         query = st.text_input("Search claims", key="ov_search",
                               placeholder="words from the quote or the statement")
         only_lacking = st.toggle("Only claims lacking long-term trials", key="ov_lacking")
-    view = df
-    if verdicts:
-        view = view[view["verdict"].isin(verdicts)]
-    if kinds:
-        view = view[view["kind"].isin(kinds)]
-    if certs:
-        view = view[view["certainty"].isin(certs)]
-    if query:
-        mask = (view["quote"].str.contains(query, case=False, regex=False)
-                | view["statement"].str.contains(query, case=False, regex=False)
-                | view["id"].str.contains(query, case=False, regex=False))
-        view = view[mask]
+    view = filtered(df, {"verdict": verdicts, "kind": kinds, "certainty": certs}, query,
+                    ["quote", "statement", "id"])
     if only_lacking:
         view = view[view["long-term trials"] != ""]
 
     st.subheader(f"Claims ({len(view)} of {len(df)})")
-    pages = max(1, -(-len(view) // PAGE_SIZE))
-    page = st.number_input("Page", 1, pages, 1, key="ov_page") if pages > 1 else 1
-    part = view.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    part = page_of(view, PAGE_SIZE, "ov_page")
     st.dataframe(
         part[["claim", "verdict", "certainty", "long-term trials", "kind", "statement", "studies",
               "supporting", "refuting", "mixed", "override"]],

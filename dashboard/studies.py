@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import nav
 from dashboard.data import Loaded, load
-from dashboard.ui import cite, download_csv, md_escape, study_links
+from dashboard.ui import cite, download_csv, filtered, md_escape, page_of, study_links
 from kb.bibliography import to_bibtex
 from kb.csl import to_csl_json
 from kb.graph import claims_resting_on
@@ -121,19 +121,10 @@ def render() -> None:
         horizons = c2.multiselect("Follow-up horizon", sorted(df["horizon"].unique()),
                                   key="st_horizon")
         query = c3.text_input("Search", key="st_search", placeholder="author, title or key")
-    view = df
-    if designs:
-        view = view[view["design"].isin(designs)]
-    if horizons:
-        view = view[view["horizon"].isin(horizons)]
-    if query:
-        view = view[view["study"].str.contains(query, case=False, regex=False)
-                    | view["title"].str.contains(query, case=False, regex=False)
-                    | view["key"].str.contains(query, case=False, regex=False)]
+    view = filtered(df, {"design": designs, "horizon": horizons}, query,
+                    ["study", "title", "key"])
     st.caption(f"{len(view)} of {len(df)} studies. Select rows to copy their BibTeX.")
-    pages = max(1, -(-len(view) // PAGE_SIZE))
-    page = st.number_input("Page", 1, pages, 1, key="st_page") if pages > 1 else 1
-    part = view.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    part = page_of(view, PAGE_SIZE, "st_page")
     event = st.dataframe(
         part[["page", "study", "title", "year", "design", "participants", "follow-up",
               "cited by", "DOI", "PubMed"]],

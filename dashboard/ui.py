@@ -97,3 +97,25 @@ CSS = """
 
 def inject_css() -> None:
     st.markdown(CSS, unsafe_allow_html=True)
+
+
+def filtered(df: pd.DataFrame, choices: dict[str, list[str]], query: str,
+             searched: list[str]) -> pd.DataFrame:
+    """Rows whose columns take one of the chosen values and that contain the query text."""
+    view = df
+    for column, wanted in choices.items():
+        if wanted:
+            view = view[view[column].isin(wanted)]
+    if query:
+        mask = pd.Series(False, index=view.index)
+        for column in searched:
+            mask |= view[column].str.contains(query, case=False, regex=False)
+        view = view[mask]
+    return view
+
+
+def page_of(view: pd.DataFrame, page_size: int, key: str) -> pd.DataFrame:
+    """One page of a long table, with a page chooser when there is more than one."""
+    pages = max(1, -(-len(view) // page_size))
+    page = st.number_input("Page", 1, pages, 1, key=key) if pages > 1 else 1
+    return view.iloc[(page - 1) * page_size: page * page_size]
