@@ -22,7 +22,9 @@ _TRANSLATE = str.maketrans({
 _WORD_START = re.compile(r" ")
 # Whitespace runs, runs of printable ASCII, and runs of anything else.
 _RUNS = re.compile(r"\s+|[!-~]+|[^!-~\s]+")
-PREFIX = 12
+# Long enough that quotes opening with the same words ("the therapist ...") rarely share a
+# key, which would make anchoring quadratic; shorter quotes are searched for directly.
+PREFIX = 32
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,15 @@ from typing import Any
 
 from kb.bibliography import Bibliography, parse_bibliography
 from kb.claims import ClaimsDocument, ParseMemo, parse_claims
-from kb.load import BIB_FILE, CLAIMS_FILE, Progress, _quiet, assemble, missing_folder
+from kb.load import (
+    BIB_FILE,
+    CLAIMS_FILE,
+    Progress,
+    _quiet,
+    assemble,
+    gc_paused,
+    missing_folder,
+)
 from kb.model import KnowledgeBase
 from kb.problems import Report
 from kb.sources import MAX_FILE_BYTES, decode
@@ -138,6 +146,12 @@ def load_kb_cached(root: str = ".", *, memo: ParseMemo | None = None,
     --------
     >>> kb, report = load_kb_cached(".")    # doctest: +SKIP
     """
+    with gc_paused():
+        return _load_cached(root, memo, progress)
+
+
+def _load_cached(root: str, memo: ParseMemo | None,
+                 progress: Progress) -> tuple[KnowledgeBase, Report]:
     if not os.path.isdir(root):
         return KnowledgeBase(root=root), Report.of([missing_folder(root)])
     claims_raw = _read_bytes(os.path.join(root, CLAIMS_FILE))

@@ -32,9 +32,13 @@ def check_evidence_links(kb: KnowledgeBase) -> Iterator[Problem]:
     for idx, claim in kb.claims_with_index():
         seen: Counter[str] = Counter()
         for j, link in enumerate(claim.evidence):
+            seen[link.study] += 1
+            known = link.study in kb.references
+            if seen[link.study] < 2 and known and (link.study in kb.studies
+                                                   or link.study in kb.invalid_studies):
+                continue  # the usual case: no problem, so no line to look up
             path = f"claims[{idx}].evidence[{j}].study"
             line = kb.line_of(path)
-            seen[link.study] += 1
             if seen[link.study] == 2:
                 yield warning("link-duplicate", kb.claims_file, line,
                               f"claim '{claim.id}' links study '{link.study}' more than once",

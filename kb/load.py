@@ -7,8 +7,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from kb.bibliography import Bibliography, load_bibliography
 from kb.checks import run_checks
@@ -28,6 +30,22 @@ def _quiet(stage: str) -> None:
     """The default progress reporter: says nothing (the library never prints)."""
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while loading.
+
+    Parsing allocates millions of small objects, and each collection walks all of them;
+    the loaded base leaves almost no cycles behind, so pausing roughly halves load time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_kb(root: str = ".", progress: Progress = _quiet) -> tuple[KnowledgeBase, Report]:
     """Load the knowledge base in folder `root` and check it. Never raises on bad data.
 
@@ -39,11 +57,12 @@ def load_kb(root: str = ".", progress: Progress = _quiet) -> tuple[KnowledgeBase
     """
     if not os.path.isdir(root):
         return KnowledgeBase(root=root), Report.of([missing_folder(root)])
-    progress(f"parsing {CLAIMS_FILE}")
-    doc = load_claims(os.path.join(root, CLAIMS_FILE), CLAIMS_FILE)
-    progress(f"parsing {BIB_FILE}")
-    bib = load_bibliography(os.path.join(root, BIB_FILE), BIB_FILE)
-    return assemble(root, doc, bib, progress)
+    with gc_paused():
+        progress(f"parsing {CLAIMS_FILE}")
+        doc = load_claims(os.path.join(root, CLAIMS_FILE), CLAIMS_FILE)
+        progress(f"parsing {BIB_FILE}")
+        bib = load_bibliography(os.path.join(root, BIB_FILE), BIB_FILE)
+        return assemble(root, doc, bib, progress)
 
 
 def missing_folder(root: str) -> Problem:

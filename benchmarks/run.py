@@ -1,0 +1,674 @@
+"""Benchmark the knowledge base against bare parsing, on a generated base of a given scale.
+
+    python benchmarks/run.py --scale 100 --json > benchmarks/results/scale-100.json
+
+Generates the base with `benchmarks/generate.py` (or reuses it: bases are kept under
+`benchmarks/.data/scale-N-seed-S-vG/`, git-ignored) and prints ONE JSON object. By default the
+working tree's kb/ and dashboard/ are measured; `--commit REV` measures a clean export of a
+commit instead (kept under `benchmarks/.data/src-SHA/`), so a run sees one code state; the
+JSON's `code` says which. Everything is measured in the same run, on the same files, with
+`time.perf_counter`; each figure is the median of `--repeats` runs (default 5, and 3 from
+scale 1000 up, where one cold load takes a minute: a full run at scale 1000 takes about 15
+minutes on 2 cores, plus about a minute to generate the base the first time), and every
+sample is kept under `runs`.
+
+What is measured, each in a NEW child process (interpreter start-up excluded; imports timed
+separately):
+
+baselines   reading the three files' bytes; one compiled-regex split of the .bib into entries
+            (`re.split(r'\\n(?=@)')`); bare `yaml.load(text, Loader=yaml.CSafeLoader)` of
+            claims.yaml; bare `bibtexparser.parse_string(text)` (default parse stack).
+ours        cold: `kb, r = load_kb(dir); grade_all(kb, r)` (load + validate + grade), then in the
+            same child `build_graph(kb, grades)`; `grade_all_s` is the cold run's grading step;
+            warm / edit: `load_kb_cached(dir)` (from kb.load, else kb.cache) in a new process
+            whose cache an earlier process filled, and again after editing one claim's
+            statement in claims.yaml (null, with a note, while no `load_kb_cached` exists);
+            phases: load_kb's steps timed one by one (claims file, bibliography, assembly with
+            the checks, then each check again alone) in one more child, once;
+            dashboard: the overview page (first render loads the base through the dashboard's
+            cache; later renders reuse it) and one claim page (the claim with the most links)
+            run server-side with `streamlit.testing.v1.AppTest.from_function`;
+            peak memory: each child's `ru_maxrss`.
+ratios      cold_ratio = cold (load + validate + grade) / (bare bibtexparser + bare YAML);
+            warm_ratio, edit_ratio = warm / edit reload over the bare bibtexparser parse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DATA = os.path.join(HERE, ".data")
+# Folders a cached loader may leave inside a knowledge base; removed before every cold run.
+CACHE_DIRS = (".kb-cache",)
+CHILD_TIMEOUT = 3600
+
+sys.path.insert(0, HERE)
+import generate  # noqa: E402  (benchmarks/generate.py, stdlib + PyYAML only)
+
+# --- children ---------------------------------------------------------------------------------
+# Each child prints one JSON line on stdout. They are run as `run.py --child MODE DIR [ARG]`.
+
+
+def _code_hash(package_dir: str) -> str:
+    """SHA-256 over a package's .py files (names and contents), to tell code states apart."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(package_dir)):
+        if name.endswith(".py"):
+            digest.update(name.encode())
+            with open(os.path.join(package_dir, name), "rb") as fh:
+                digest.update(fh.read())
+    return digest.hexdigest()[:16]
+
+
+def _rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
+
+
+def child_baseline(root: str) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    import bibtexparser
+    import yaml
+    imports = time.perf_counter() - t0
+    out: dict[str, Any] = {"import_s": imports}
+    paths = [os.path.join(root, n)
+             for n in ("claims.yaml", "references.bib", generate.ARTICLE_FILE)]
+    t0 = time.perf_counter()
+    blobs = []
+    for p in paths:
+        with open(p, "rb") as fh:
+            blobs.append(fh.read())
+    out["read_bytes_s"] = time.perf_counter() - t0
+    out["bytes"] = sum(len(b) for b in blobs)
+    claims_text = blobs[0].decode("utf-8")
+    bib_text = blobs[1].decode("utf-8")
+    splitter = re.compile(r"\n(?=@)")
+    t0 = time.perf_counter()
+    parts = splitter.split(bib_text)
+    out["regex_split_s"] = time.perf_counter() - t0
+    out["regex_blocks"] = len(parts)
+    t0 = time.perf_counter()
+    data = yaml.load(claims_text, Loader=yaml.CSafeLoader)
+    out["yaml_csafeloader_s"] = time.perf_counter() - t0
+    out["yaml_claims"] = len(data["claims"])
+    del data
+    t0 = time.perf_counter()
+    library = bibtexparser.parse_string(bib_text)
+    out["bibtexparser_s"] = time.perf_counter() - t0
+    out["bibtexparser_entries"] = len(library.entries)
+    out["bibtexparser_failed_blocks"] = len(library.failed_blocks)
+    out["peak_rss_mb"] = _rss_mb()
+    return out
+
+
+def child_cold(root: str) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    from kb.grading import grade_all
+    from kb.load import load_kb
+    out: dict[str, Any] = {"import_s": time.perf_counter() - t0}
+    t0 = time.perf_counter()
+    kb, report = load_kb(root)
+    t1 = time.perf_counter()
+    grades = grade_all(kb, report)
+    t2 = time.perf_counter()
+    out.update(load_validate_s=t1 - t0, grade_s=t2 - t1, total_s=t2 - t0,
+               peak_rss_mb=_rss_mb(), errors=len(report.errors),
+               warnings=len(report.warnings), claims=len(kb.claims),
+               references=len(kb.references), graded=len(grades))
+    out["problem_codes"] = sorted({p.code for p in report.problems})
+    import kb.load as kb_load
+    out["cached_loader"] = (_cached_loader() or (None,))[0]
+    out["kb_package"] = os.path.dirname(kb_load.__file__)
+    out["kb_code_sha256"] = _code_hash(out["kb_package"])
+    t0 = time.perf_counter()
+    from kb.graph import build_graph
+    out["import_graph_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    graph = build_graph(kb, grades)
+    out["graph_build_s"] = time.perf_counter() - t0
+    out["graph_nodes"], out["graph_edges"] = graph.number_of_nodes(), graph.number_of_edges()
+    out["peak_rss_with_graph_mb"] = _rss_mb()
+    return out
+
+
+def child_phases(root: str) -> dict[str, Any]:
+    """load_kb's steps timed one by one (read-only use of the library).
+
+    claims file, bibliography, then `kb.load.assemble` (article text + cross-file checks)
+    where it exists; then each check of `kb.checks.CHECKS` run once more on the assembled base
+    to time it alone (checks are pure, so a second run costs what the first did).
+    """
+    import kb.load as kb_load
+    from kb import checks
+    from kb.bibliography import load_bibliography
+    from kb.claims import load_claims
+    from kb.load import BIB_FILE, CLAIMS_FILE
+
+    out: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    doc = load_claims(os.path.join(root, CLAIMS_FILE), CLAIMS_FILE)
+    out["load_claims_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    bib = load_bibliography(os.path.join(root, BIB_FILE), BIB_FILE)
+    out["load_bibliography_s"] = time.perf_counter() - t0
+    if hasattr(kb_load, "assemble"):
+        t0 = time.perf_counter()
+        kb, report = kb_load.assemble(root, doc, bib)
+        out["assemble_s"] = time.perf_counter() - t0
+        out["problems"] = len(report)
+    else:  # before `assemble` existed: the same steps as load_kb
+        from kb.model import KnowledgeBase
+        from kb.sources import read_text
+
+        t0 = time.perf_counter()
+        text = None
+        if doc.article is not None:
+            text, _ = read_text(os.path.join(root, doc.article.text), doc.article.text)
+        kb = KnowledgeBase(root=root, article=doc.article, article_text=text,
+                           settings=doc.settings, references=bib.references,
+                           studies=doc.studies, claims=tuple(doc.claims),
+                           invalid_claims=tuple(doc.invalid_claims),
+                           claim_positions=tuple(doc.claim_positions), lines=doc.lines,
+                           invalid_studies=frozenset(doc.invalid_studies))
+        out["problems"] = len(doc.problems) + len(bib.problems) + sum(
+            1 for _ in checks.run_checks(kb))
+        out["assemble_s"] = time.perf_counter() - t0
+    per_check = {}
+    for check in checks.CHECKS:
+        t0 = time.perf_counter()
+        for _ in check(kb):
+            pass
+        per_check[check.__name__] = time.perf_counter() - t0
+    out["checks_again_s"] = per_check
+    out["lines_entries"] = len(doc.lines)
+    out["peak_rss_mb"] = _rss_mb()
+    return out
+
+
+def _cached_loader() -> tuple[str, Any] | None:
+    """`load_kb_cached` from kb.load, else from kb.cache (where it was first written)."""
+    import importlib
+
+    for module in ("kb.load", "kb.cache"):
+        try:
+            fn = getattr(importlib.import_module(module), "load_kb_cached", None)
+        except ImportError:
+            continue
+        if fn is not None:
+            return f"{module}.load_kb_cached", fn
+    return None
+
+
+def child_cached(root: str, mode: str) -> dict[str, Any]:
+    """`load_kb_cached` on a primed cache (mode 'warm' or 'prime'), or after an edit ('edit:ID')."""
+    t0 = time.perf_counter()
+    found = _cached_loader()
+    from kb.grading import grade_all
+    imports = time.perf_counter() - t0
+    if found is None:
+        return {"available": False}
+    name, load = found
+    t0 = time.perf_counter()
+    result = load(root)
+    out: dict[str, Any] = {"available": True, "loader": name, "import_s": imports,
+                           "load_s": time.perf_counter() - t0}
+    kb = result[0] if isinstance(result, tuple) else result
+    report = result[1] if isinstance(result, tuple) else None
+    t0 = time.perf_counter()
+    grade_all(kb, report)
+    out["grade_s"] = time.perf_counter() - t0
+    out["peak_rss_mb"] = _rss_mb()
+    if mode.startswith("edit:"):
+        claim_id, _, expected = mode[len("edit:"):].partition("=")
+        claim = kb.claim(claim_id)
+        out["edit_seen"] = claim is not None and claim.statement == expected
+    out["claims"] = len(kb.claims)
+    return out
+
+
+def child_app(root: str, claim_id: str, repeats: int) -> dict[str, Any]:
+    src = os.environ.get("KB_BENCH_SRC", ROOT)
+    os.environ["KB_DIR"] = root
+    os.chdir(src)
+    sys.path.insert(0, src)
+    t0 = time.perf_counter()
+    from streamlit.testing.v1 import AppTest
+    out: dict[str, Any] = {"import_s": time.perf_counter() - t0, "claim": claim_id}
+
+    def page_script(page: str) -> None:
+        from dashboard import nav
+
+        nav._renderer(page)()
+
+    def run(page: str, **params: str) -> dict[str, Any]:
+        at = AppTest.from_function(page_script, kwargs={"page": page},
+                                   default_timeout=CHILD_TIMEOUT)
+        for key, value in params.items():
+            at.query_params[key] = value
+        t = time.perf_counter()
+        try:
+            at.run()
+            error = [str(e.value).splitlines()[0] for e in at.exception] or None
+        except Exception as exc:  # a timeout or a crash of the test harness itself
+            error = [f"{type(exc).__name__}: {exc}"]
+        return {"s": time.perf_counter() - t, "error": error}
+
+    first = run("overview")
+    out["overview_first_s"] = first["s"]
+    out["overview_first_error"] = first["error"]
+    runs = [run("overview") for _ in range(repeats)]
+    out["overview_s"] = [r["s"] for r in runs]
+    out["overview_error"] = next((r["error"] for r in runs if r["error"]), None)
+    runs = [run("claim", claim=claim_id) for _ in range(repeats)]
+    out["claim_s"] = [r["s"] for r in runs]
+    out["claim_error"] = next((r["error"] for r in runs if r["error"]), None)
+    out["peak_rss_mb"] = _rss_mb()
+    import dashboard
+    out["dashboard_package"] = os.path.dirname(dashboard.__file__)
+    return out
+
+
+# --- the parent -------------------------------------------------------------------------------
+
+
+SRC = ROOT  # the tree whose kb/ and dashboard/ are measured (--src)
+
+
+def spawn(*args: str) -> dict[str, Any]:
+    """Run a child; return its JSON plus the wall time of the whole process."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
+    env["KB_BENCH_SRC"] = SRC
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", *args],
+                          capture_output=True, text=True, cwd=SRC, env=env,
+                          timeout=CHILD_TIMEOUT)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        return {"failed": True, "returncode": proc.returncode,
+                "stderr": proc.stderr[-2000:], "process_wall_s": wall}
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    out = json.loads(lines[-1])
+    out["process_wall_s"] = wall
+    return out
+
+
+def median(values: list[float]) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 6) if values else None
+
+
+def collect(samples: list[dict[str, Any]], keys: list[str]) -> tuple[dict[str, Any],
+                                                                      dict[str, list[float]]]:
+    """Medians of `keys` over the samples, and the samples themselves."""
+    runs = {k: [s[k] for s in samples if isinstance(s.get(k), (int, float))] for k in keys}
+    return {k: median(v) for k, v in runs.items()}, {k: [round(x, 6) for x in v]
+                                                     for k, v in runs.items()}
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def base_dir(scale: int, seed: int, regenerate: bool) -> tuple[str, dict[str, Any], bool]:
+    """The generated base for (scale, seed), created unless an identical one is kept."""
+    path = os.path.join(DATA, f"scale-{scale}-seed-{seed}-v{generate.GENERATOR_VERSION}")
+    marker = os.path.join(path, ".complete")
+    if not regenerate and os.path.exists(marker):
+        with open(marker, encoding="utf-8") as fh:
+            return path, json.load(fh), True
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+    t0 = time.perf_counter()
+    info = generate.generate(scale, path, seed)
+    info["generate_s"] = round(time.perf_counter() - t0, 3)
+    with open(marker, "w", encoding="utf-8") as fh:
+        json.dump(info, fh)
+    return path, info, False
+
+
+def clear_caches(root: str) -> list[str]:
+    removed = []
+    for name in CACHE_DIRS:
+        path = os.path.join(root, name)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+            removed.append(name)
+    return removed
+
+
+def heaviest_claim(root: str) -> tuple[str, int]:
+    """The claim with the most evidence links (first among equals), read from the text."""
+    with open(os.path.join(root, "claims.yaml"), encoding="utf-8") as fh:
+        text = fh.read()
+    body = text[text.index("\nclaims:\n"):]
+    best, best_n = "", -1
+    for chunk in body.split("\n- id: ")[1:]:
+        cid = chunk.split("\n", 1)[0].strip()
+        n = chunk.count("\n  - study: ")
+        if n > best_n:
+            best, best_n = cid, n
+    return best, best_n
+
+
+def edit_statement(path: str, claim_id: str, new: str) -> None:
+    """Replace one claim's statement in claims.yaml, leaving every other byte as it was."""
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    start = text.index(f"\n- id: {claim_id}\n")
+    key = text.index("\n  statement: ", start) + len("\n  statement: ")
+    end = re.compile(r"\n  [a-z_]+:").search(text, key)
+    assert end is not None
+    quoted = "'" + new.replace("'", "''") + "'"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text[:key] + quoted + text[end.start():])
+
+
+def claim_ids(root: str, n: int) -> list[str]:
+    with open(os.path.join(root, "claims.yaml"), encoding="utf-8") as fh:
+        text = fh.read()
+    ids = re.findall(r"\n- id: (\S+)\n", text[text.index("\nclaims:\n"):])
+    step = max(1, len(ids) // (n + 1))
+    return [ids[(i + 1) * step % len(ids)] for i in range(n)]
+
+
+def machine() -> dict[str, Any]:
+    from importlib import metadata
+
+    cpu = None
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")),
+                       None)
+    except OSError:
+        pass
+    mem = None
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as fh:
+            kb = next(int(ln.split()[1]) for ln in fh if ln.startswith("MemTotal"))
+            mem = round(kb / 1024 / 1024, 1)
+    except (OSError, StopIteration):
+        pass
+    packages = {}
+    for name in ("bibtexparser", "PyYAML", "pydantic", "pydantic-core", "networkx", "pandas",
+                 "pylatexenc", "streamlit", "altair", "numpy"):
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = None
+    try:
+        import yaml
+
+        libyaml = yaml._yaml.get_version_string() if yaml.__with_libyaml__ else None
+    except Exception:
+        libyaml = None
+    return {"platform": platform.platform(), "machine": platform.machine(), "cpu": cpu,
+            "cores": os.cpu_count(),
+            "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+            else None, "memory_gb": mem,
+            "python": platform.python_version(), "implementation": platform.python_implementation(),
+            "packages": packages, "libyaml": libyaml}
+
+
+def export_commit(rev: str) -> tuple[str, str]:
+    """A clean copy of a commit's tree (kept under .data), so a run measures one code state."""
+    sha = subprocess.run(["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    path = os.path.join(DATA, f"src-{sha[:12]}")
+    if not os.path.isdir(path):
+        os.makedirs(DATA, exist_ok=True)
+        tmp = path + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        archive = subprocess.run(["git", "archive", "--format=tar", sha], cwd=ROOT,
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        os.replace(tmp, path)
+    return path, f"commit {sha}"
+
+
+def code_state(label: str | None) -> dict[str, Any]:
+    """Which code is measured: the source tree, its kb/ hash and, for the repository, git."""
+    state: dict[str, Any] = {"src": os.path.relpath(SRC, ROOT),
+                             "kb_code_sha256": _code_hash(os.path.join(SRC, "kb"))}
+    if label:
+        state["label"] = label
+    if SRC == ROOT:
+        def git(*args: str) -> str:
+            try:
+                return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                                      timeout=30).stdout.strip()
+            except (OSError, subprocess.SubprocessError):
+                return ""
+        state["git_commit"] = git("rev-parse", "HEAD") or None
+        dirty = git("status", "--porcelain", "--", "kb", "dashboard", "app.py")
+        state["uncommitted"] = [ln[3:] for ln in dirty.splitlines()]
+    return state
+
+
+def benchmark(scale: int, seed: int, repeats: int, regenerate: bool, app: bool,
+              phases: bool, label: str | None = None) -> dict[str, Any]:
+    started = time.perf_counter()
+    root, info, reused = base_dir(scale, seed, regenerate)
+    log(f"base {root} ({'reused' if reused else 'generated'}): {info}")
+    notes = []
+    result: dict[str, Any] = {
+        "benchmark": "kb-load/1", "scale": scale, "seed": seed,
+        "generator_version": generate.GENERATOR_VERSION, "repeats": repeats,
+        "base": {"path": os.path.relpath(root, ROOT), "reused": reused, **info},
+        "machine": machine(),
+        "code": code_state(label),
+    }
+
+    # Baselines: one fresh process per repeat, like the cold load they are compared with.
+    samples = []
+    for i in range(repeats):
+        samples.append(spawn("baseline", root))
+        log(f"baseline {i + 1}/{repeats}: {samples[-1]}")
+    keys = ["read_bytes_s", "regex_split_s", "yaml_csafeloader_s", "bibtexparser_s",
+            "import_s", "peak_rss_mb", "process_wall_s"]
+    base, base_runs = collect(samples, keys)
+    base.update(regex_blocks=samples[0].get("regex_blocks"),
+                bibtexparser_entries=samples[0].get("bibtexparser_entries"),
+                bibtexparser_failed_blocks=samples[0].get("bibtexparser_failed_blocks"),
+                runs=base_runs)
+    result["baselines"] = base
+
+    # Ours, cold: a new process per repeat, any cache folder removed first.
+    samples = []
+    for i in range(repeats):
+        removed = clear_caches(root)
+        note = f"removed cache folders {removed} before a cold run"
+        if removed and note not in notes:
+            notes.append(note)
+        samples.append(spawn("cold", root))
+        log(f"cold {i + 1}/{repeats}: {samples[-1]}")
+    keys = ["import_s", "load_validate_s", "grade_s", "total_s", "graph_build_s",
+            "import_graph_s", "peak_rss_mb", "peak_rss_with_graph_mb",
+            "process_wall_s"]
+    cold, cold_runs = collect(samples, keys)
+    first = samples[0]
+    ours: dict[str, Any] = {
+        "import_s": cold["import_s"],
+        "cold": {"load_validate_s": cold["load_validate_s"], "grade_s": cold["grade_s"],
+                 "total_s": cold["total_s"], "process_wall_s": cold["process_wall_s"],
+                 "errors": first.get("errors"), "warnings": first.get("warnings"),
+                 "problem_codes": first.get("problem_codes"), "claims": first.get("claims"),
+                 "references": first.get("references"), "failed": first.get("failed"),
+                 "stderr": first.get("stderr")},
+        "graph_build_s": cold["graph_build_s"],
+        "graph": {"nodes": first.get("graph_nodes"), "edges": first.get("graph_edges"),
+                  "import_kb_graph_s": cold["import_graph_s"]},
+        # grade_all(kb, report) on the freshly loaded base (the cold run's grading step).
+        "grade_all_s": cold["grade_s"],
+        "peak_rss_mb": {"cold_load_grade": cold["peak_rss_mb"],
+                        "with_graph": cold["peak_rss_with_graph_mb"],
+                        "bare_parsers": base["peak_rss_mb"]},
+    }
+    ours["cold"] = {k: v for k, v in ours["cold"].items() if v is not None}
+
+    # Warm and edited reloads through the cached loader, on a scratch copy of the base.
+    has_cache = bool(first.get("cached_loader"))
+    if has_cache:
+        work = os.path.join(DATA, f"work-scale-{scale}-seed-{seed}")
+        if os.path.isdir(work):
+            shutil.rmtree(work)
+        shutil.copytree(root, work)
+        prime = spawn("cached", work, "prime")
+        warm = [spawn("cached", work, "warm") for _ in range(repeats)]
+        edits = []
+        for n, cid in enumerate(claim_ids(work, repeats)):
+            new = f"Edited statement {n} for the benchmark."
+            edit_statement(os.path.join(work, "claims.yaml"), cid, new)
+            edits.append(spawn("cached", work, f"edit:{cid}={new}"))
+        keys = ["load_s", "grade_s", "import_s", "peak_rss_mb", "process_wall_s"]
+        warm_med, warm_runs = collect(warm, keys)
+        edit_med, edit_runs = collect(edits, keys)
+        ours["warm_load_s"] = warm_med["load_s"]
+        ours["edit_reload_s"] = edit_med["load_s"]
+        ours["cached"] = {"loader": first.get("cached_loader"),
+                          "prime_s": prime.get("load_s"), "warm": warm_med, "edit": edit_med,
+                          "edit_seen": all(e.get("edit_seen") for e in edits),
+                          "failed": [x for x in [prime, *warm, *edits] if x.get("failed")][:1],
+                          "runs": {"warm": warm_runs["load_s"], "edit": edit_runs["load_s"]},
+                          "note": "load_kb_cached(dir) in a new process whose cache was filled "
+                                  "by an earlier process (prime_s: that first fill); edit: after "
+                                  "changing one claim's statement in claims.yaml, a different "
+                                  "claim each run; grade_s: grade_all after it (not in load_s)"}
+        shutil.rmtree(work)
+    else:
+        ours["warm_load_s"] = None
+        ours["edit_reload_s"] = None
+        ours["cached"] = {"note": "no cache yet: load_kb_cached exists neither in kb.load nor "
+                                  "in kb.cache"}
+    ours["runs"] = cold_runs
+    hashes = sorted({s.get("kb_code_sha256") for s in samples if s.get("kb_code_sha256")})
+    if first.get("kb_package"):
+        result["code"]["kb_package"] = os.path.relpath(first["kb_package"], ROOT)
+    if hashes != [result["code"]["kb_code_sha256"]]:
+        notes.append(f"kb/ changed during the run: code hashes {hashes}")
+
+    if phases:
+        clear_caches(root)
+        ph = spawn("phases", root)
+        log(f"phases: {ph}")
+        ours["phases"] = ph
+        ours["phases"]["note"] = "one run of load_kb's steps timed one by one (not a median)"
+
+    if app:
+        cid, n_links = heaviest_claim(root)
+        clear_caches(root)
+        dash = spawn("app", root, cid, str(repeats))
+        log(f"app: {dash}")
+        if dash.get("failed"):
+            ours["dashboard"] = dash
+        else:
+            ours["dashboard"] = {
+                "import_streamlit_s": dash["import_s"],
+                "overview_first_s": dash["overview_first_s"],
+                "overview_first_error": dash["overview_first_error"],
+                "overview_s": median(dash["overview_s"]),
+                "overview_error": dash["overview_error"],
+                "claim_page_s": median(dash["claim_s"]),
+                "claim_page_error": dash["claim_error"],
+                "claim": cid, "claim_links": n_links,
+                "peak_rss_mb": dash["peak_rss_mb"],
+                "runs": {"overview": dash["overview_s"], "claim_page": dash["claim_s"]},
+                "note": "AppTest.from_function of one page, server-side; overview_first "
+                        "includes loading the base through the dashboard's cache, later "
+                        "renders reuse it; errors are the pages' exceptions (first line)",
+            }
+        ours["peak_rss_mb"]["dashboard"] = dash.get("peak_rss_mb")
+    result["ours"] = ours
+    clear_caches(root)  # leave the kept base as generated
+
+    bare = (base["bibtexparser_s"] or 0) + (base["yaml_csafeloader_s"] or 0)
+    bib = base["bibtexparser_s"]
+    result["cold_ratio"] = round(cold["total_s"] / bare, 3) if bare and cold["total_s"] else None
+    result["warm_ratio"] = (round(ours["warm_load_s"] / bib, 4)
+                            if ours["warm_load_s"] is not None and bib else None)
+    result["edit_ratio"] = (round(ours["edit_reload_s"] / bib, 4)
+                            if ours["edit_reload_s"] is not None and bib else None)
+    result["ratios_note"] = ("cold_ratio = ours.cold.total_s / (baselines.bibtexparser_s + "
+                             "baselines.yaml_csafeloader_s); warm_ratio / edit_ratio = "
+                             "ours.warm_load_s / ours.edit_reload_s over "
+                             "baselines.bibtexparser_s (null: no cache yet)")
+    if not has_cache:
+        notes.append("no cache yet: load_kb_cached does not exist, so warm_load_s, "
+                     "edit_reload_s, warm_ratio and edit_ratio are null")
+    result["notes"] = notes
+    result["total_runtime_s"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--child":
+        mode, args = argv[1], argv[2:]
+        fn = {"baseline": child_baseline, "cold": child_cold, "phases": child_phases,
+              "cached": child_cached}.get(mode)
+        if mode == "app":
+            out = child_app(args[0], args[1], int(args[2]))
+        else:
+            assert fn is not None, mode
+            out = fn(*args)
+        print(json.dumps(out, default=str))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="runs per figure (default 5; 3 from scale 1000 up)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the JSON object only (progress goes to stderr)")
+    parser.add_argument("--regenerate", action="store_true",
+                        help="generate the base even if a kept one exists")
+    parser.add_argument("--no-app", action="store_true", help="skip the dashboard (AppTest)")
+    parser.add_argument("--no-phases", action="store_true", help="skip the per-step breakdown")
+    parser.add_argument("-o", "--output", help="also write the JSON to this file")
+    parser.add_argument("--src", help="measure the kb/ and dashboard/ of this source tree "
+                        "(e.g. an export of an older commit; default: this repository)")
+    parser.add_argument("--src-label", help="what --src is (e.g. a commit id), for the JSON")
+    parser.add_argument("--commit", help="measure this commit (git archive into "
+                        "benchmarks/.data/src-SHA/) instead of the working tree")
+    args = parser.parse_args(argv)
+    global SRC
+    if args.commit:
+        SRC, label = export_commit(args.commit)
+        args.src_label = args.src_label or label
+    elif args.src:
+        SRC = os.path.abspath(args.src)
+    repeats = args.repeats or (3 if args.scale >= 1000 else 5)
+    result = benchmark(args.scale, args.seed, repeats, args.regenerate, not args.no_app,
+                       not args.no_phases, args.src_label)
+    text = json.dumps(result, indent=2, default=str)
+    if args.output:
+        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    if args.json:
+        print(text)
+    else:
+        print(f"scale {args.scale}: cold {result['ours']['cold'].get('total_s')} s, "
+              f"cold_ratio {result['cold_ratio']}, warm_ratio {result['warm_ratio']}, "
+              f"edit_ratio {result['edit_ratio']} (--json for everything)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
