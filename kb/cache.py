@@ -30,12 +30,11 @@ from kb.load import (
     Progress,
     _quiet,
     assemble,
-    gc_paused,
     missing_folder,
 )
 from kb.model import KnowledgeBase
 from kb.problems import Report
-from kb.sources import MAX_FILE_BYTES, decode
+from kb.sources import MAX_FILE_BYTES, decode, gc_paused
 
 CACHE_DIR = ".kb-cache"
 # Entries of older versions are removed when a new one is written.

@@ -19,6 +19,7 @@ from kb.model import (
     Verdict,
 )
 from kb.problems import Report
+from kb.sources import gc_paused
 from kb.rules import RULES, Evidence, Rule, decide
 
 
@@ -82,6 +83,11 @@ def not_graded(claim_id: str, why: str, override: Override | None = None) -> Gra
 
 def grade_all(kb: KnowledgeBase, report: Report | None = None) -> dict[str, Grade]:
     """Grade every claim in file order; claims with errors get a 'not graded' state."""
+    with gc_paused():  # tens of thousands of small results; no cycles among them
+        return _grade_all(kb, report)
+
+
+def _grade_all(kb: KnowledgeBase, report: Report | None) -> dict[str, Grade]:
     broken: dict[int, list[str]] = {}
     for problem in (report.errors if report else ()):
         if problem.file == kb.claims_file and problem.path.startswith("claims["):

@@ -7,17 +7,15 @@
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from kb.bibliography import Bibliography, load_bibliography
 from kb.checks import run_checks
 from kb.claims import ClaimsDocument, load_claims
 from kb.model import KnowledgeBase
 from kb.problems import Problem, Report, error
-from kb.sources import read_text
+from kb.sources import gc_paused, read_text
 
 CLAIMS_FILE = "claims.yaml"
 BIB_FILE = "references.bib"
@@ -28,22 +26,6 @@ Progress = Callable[[str], None]
 
 def _quiet(stage: str) -> None:
     """The default progress reporter: says nothing (the library never prints)."""
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while loading.
-
-    Parsing allocates millions of small objects, and each collection walks all of them;
-    the loaded base leaves almost no cycles behind, so pausing roughly halves load time.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def load_kb(root: str = ".", progress: Progress = _quiet) -> tuple[KnowledgeBase, Report]:
