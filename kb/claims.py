@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from kb.model import (
+    nearest_line,
     Appraisal,
     Article,
     Claim,
@@ -513,10 +514,10 @@ def _problems_from(errors: list[Any], model: type[BaseModel], base: str, file: s
         path = base + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
         kind = err["type"]
         given = err.get("input")
-        line = doc.lines.get(path) or _line_of(doc.lines, path)
+        line = doc.lines.get(path) or nearest_line(doc.lines, path)
         if kind == "missing":
             field_name = str(loc[-1]) if loc else path
-            yield error("schema-missing", file, _line_of(doc.lines, path),
+            yield error("schema-missing", file, nearest_line(doc.lines, path),
                         f"required field '{field_name}' is missing",
                         f"add '{field_name}:' here", path=path)
         elif kind == "extra_forbidden":
@@ -557,15 +558,6 @@ def _value_hint(path: str, kind: str) -> str:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _line_of(lines: Mapping[str, int], path: str) -> int | None:
-    while path:
-        if path in lines:
-            return lines[path]
-        cut = max(path.rfind("."), path.rfind("["))
-        path = path[:cut] if cut > 0 else ""
-    return None
 
 
 def _type_problem(file: str, doc: ClaimsDocument, path: str, expected: str) -> Problem:

@@ -473,9 +473,14 @@ class KnowledgeBase:
 
     def line_of(self, path: str) -> int | None:
         """The closest known line for a data path (falls back to its parents)."""
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            cut = max(path.rfind("."), path.rfind("["))
-            path = path[:cut] if cut > 0 else ""
-        return None
+        return nearest_line(self.lines, path)
+
+
+def nearest_line(lines: Mapping[str, int], path: str) -> int | None:
+    """The line of a data path, or of its closest parent that has one."""
+    while path:
+        if path in lines:
+            return lines[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return None
