@@ -13,7 +13,7 @@ import streamlit as st
 
 from kb.grading import Grade, grade_all
 from kb.graph import build_graph
-from kb.anchors import ArticleIndex, Span
+from kb.anchors import Span, index_for
 from kb.cache import load_kb_cached
 from kb.claims import ParseMemo
 from kb.load import BIB_FILE, CLAIMS_FILE
@@ -56,7 +56,7 @@ class Loaded:
         """Where each claim's quote sits in the article (found once per loaded base)."""
         if self.kb.article_text is None:
             return {}
-        return ArticleIndex(self.kb.article_text).find_many(c.quote for c in self.kb.claims)
+        return index_for(self.kb.article_text).find_many(c.quote for c in self.kb.claims)
 
     @cached_property
     def citing(self) -> dict[str, list[str]]:

@@ -82,6 +82,25 @@ def _normalise_with_map(text: str) -> tuple[str, list[int]]:
     return "".join(out), index
 
 
+_LAST: list[ArticleIndex] = []
+
+
+def index_for(text: str) -> ArticleIndex:
+    """The index of this article text, shared by the checks of one load (one kept)."""
+    if _LAST and (_LAST[0].text is text or _LAST[0].text == text):
+        return _LAST[0]
+    _LAST[:] = [ArticleIndex(text)]
+    return _LAST[0]
+
+
+def prime(text: str, norm: str) -> None:
+    """Make `index_for(text)` count quotes in a normalised form computed earlier (the cache
+    keeps it), instead of normalising a long article again."""
+    index = ArticleIndex(text)
+    index.__dict__["_norm_text"] = norm
+    _LAST[:] = [index]
+
+
 @dataclass(frozen=True)
 class ArticleIndex:
     """The article text prepared for quote look-ups."""
@@ -135,9 +154,27 @@ class ArticleIndex:
             out[quote] = spans or self.find(quote)
         return out
 
+    @cached_property
+    def _norm_text(self) -> str:
+        return self._norm[0]
+
+    def count(self, quote: str) -> int:
+        """How many places `find_many` gives for this quote, from the normalised text alone."""
+        norm = self._norm_text
+        needle = normalise(quote)
+        if not needle:
+            return 0
+        positions, start = [], norm.find(needle)
+        while start != -1:
+            positions.append(start)
+            start = norm.find(needle, start + 1)
+        if len(needle) < PREFIX:
+            return len(positions)
+        return sum(1 for i in positions if i == 0 or norm[i - 1] == " ") or len(positions)
+
     def closest(self, quote: str) -> str:
         """The passage of the article most like the quote (for 'did you mean' messages)."""
-        norm, _ = self._norm
+        norm = self._norm_text
         needle = normalise(quote)
         if not needle or not norm:
             return ""

@@ -11,30 +11,48 @@ Levels, cheapest first: the whole loaded base (nothing changed), then the biblio
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import hmac
 import os
 import pickle
+import re
 import secrets
 import tempfile
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from kb.anchors import index_for, prime
 from kb.bibliography import Bibliography, parse_bibliography
-from kb.claims import ClaimsDocument, ParseMemo, parse_claims
+from kb.checks import CHECKS, CODES, PER_CLAIM
+from kb.claims import ClaimsDocument, LineMap, ParseMemo, chunk_hash, parse_claims, parse_yaml
 from kb.load import (
     BIB_FILE,
     CLAIMS_FILE,
     Progress,
     _quiet,
     assemble,
+    load_kb,
     missing_folder,
 )
-from kb.model import KnowledgeBase
-from kb.problems import Report
+from kb.model import Article, Claim, InvalidClaim, KnowledgeBase, Settings
+from kb.problems import Problem, Report
 from kb.sources import MAX_FILE_BYTES, decode, gc_paused
+from kb.store import (
+    LazyMapping,
+    LazySequence,
+    MapWithOffsets,
+    Prefixed,
+    Records,
+    Store,
+    StoreError,
+    WithOffsets,
+)
 
 CACHE_DIR = ".kb-cache"
 # Entries of older versions are removed when a new one is written.
@@ -86,13 +104,6 @@ def _read_bytes(path: str) -> bytes | None:
         return None
 
 
-def _digest(*parts: bytes | None) -> str:
-    digest = hashlib.sha256(code_version().encode())
-    for part in parts:
-        digest.update(b"\0" if part is None else hashlib.sha256(part).digest())
-    return digest.hexdigest()[:32]
-
-
 def _get(root: str, kind: str, key: str) -> Any:
     secret = _signing_key()
     if secret is None:
@@ -134,12 +145,57 @@ def _put(root: str, kind: str, key: str, value: Any) -> None:
         pass  # a read-only folder just means no cache
 
 
+@dataclass
+class _State:
+    """One version of the sources, as kept in the store (see `kb.store`)."""
+
+    code: str
+    claims_digest: str
+    bib_digest: str
+    article_rel: str | None
+    article_digest: str | None
+    report: Report
+    # A base whose claims.yaml could not be parsed in entries is kept whole:
+    whole: KnowledgeBase | None = None
+    # ... otherwise as record ids, in order (see `_from_state`):
+    article: Article | None = None
+    settings: Settings | None = None
+    claim_ids: list[str] = field(default_factory=list)        # valid claims
+    claim_line_ids: list[str] = field(default_factory=list)   # every claim entry
+    claim_offsets: list[int] = field(default_factory=list)
+    claim_positions: tuple[int, ...] = ()
+    invalid_claims: tuple[InvalidClaim, ...] = ()
+    study_ids: dict[str, str] = field(default_factory=dict)
+    study_line_ids: dict[str, str] = field(default_factory=dict)
+    study_offsets: dict[str, int] = field(default_factory=dict)
+    invalid_studies: frozenset[str] = frozenset()
+    ref_keys: list[str] = field(default_factory=list)
+    flat_lines: dict[str, int] = field(default_factory=dict)
+    has_article_text: bool = False
+
+    def record_ids(self) -> list[str]:
+        ids = [*self.claim_line_ids, *self.study_line_ids.values(),
+               *(_ref_id(self.bib_digest, k) for k in self.ref_keys),
+               "L" + self.claims_digest, "B" + self.bib_digest]
+        if self.article_digest:
+            ids += ["A" + self.article_digest, "T" + self.article_digest]
+        return ids
+
+
+def _live(state: _State) -> list[str]:
+    return state.record_ids()
+
+
 def load_kb_cached(root: str = ".", *, memo: ParseMemo | None = None,
                    progress: Progress = _quiet) -> tuple[KnowledgeBase, Report]:
     """`load_kb` with the content-keyed cache: same result, less work when files are unchanged.
 
-    `memo` is an in-process `ParseMemo` the caller keeps between loads (the dashboard does);
-    without one, the parsed entries of claims.yaml are kept on disk instead.
+    Three paths, cheapest first: nothing changed (one state is read; claims, appraisals and
+    references are decoded when first used); one claim of claims.yaml changed in place (that
+    claim is parsed, validated and checked, everything else is reused); anything else (the
+    sources are parsed, reusing what the cache holds of them). `memo` is an in-process
+    `ParseMemo` the caller keeps between loads (the dashboard does); without one, the parsed
+    entries of claims.yaml are kept on disk instead.
 
     Examples
     --------
@@ -149,47 +205,374 @@ def load_kb_cached(root: str = ".", *, memo: ParseMemo | None = None,
         return _load_cached(root, memo, progress)
 
 
+def open_store(root: str) -> Store | None:
+    """The knowledge base's store, or None when there is no key or no writable folder."""
+    secret = _signing_key()
+    if secret is None:
+        return None
+    try:
+        return Store(os.path.join(root, CACHE_DIR), secret)
+    except StoreError:
+        return None
+
+
 def _load_cached(root: str, memo: ParseMemo | None,
                  progress: Progress) -> tuple[KnowledgeBase, Report]:
     if not os.path.isdir(root):
         return KnowledgeBase(root=root), Report.of([missing_folder(root)])
-    claims_raw = _read_bytes(os.path.join(root, CLAIMS_FILE))
-    bib_raw = _read_bytes(os.path.join(root, BIB_FILE))
-    if claims_raw is None or bib_raw is None:
-        from kb.load import load_kb  # a missing or unreadable file: report it the usual way
+    store = open_store(root)
+    if store is None:
+        return _parse(root, None, memo, progress)
+    claims_path, bib_path = os.path.join(root, CLAIMS_FILE), os.path.join(root, BIB_FILE)
+    claims_digest, claims_raw = store.file_digest(claims_path, _read_bytes)
+    bib_digest, bib_raw = store.file_digest(bib_path, _read_bytes)
+    if claims_digest is None or bib_digest is None:
+        return load_kb(root, progress)  # a missing or unreadable file: report it the usual way
+    key = _digest_key(claims_digest, bib_digest)
+    state = store.get_state(key)
+    if state is not None and _article_digest(store, root, state.article_rel) == \
+            state.article_digest:
+        found = _from_state(store, root, state)
+        if found is not None:
+            return found
+    previous = store.latest_state()
+    if (previous is not None and previous.whole is None and previous.code == code_version()
+            and previous.bib_digest == bib_digest
+            and _article_digest(store, root, previous.article_rel) == previous.article_digest):
+        raw = claims_raw if claims_raw is not None else _read_bytes(claims_path)
+        if raw is not None:
+            edited = _apply_edit(store, root, previous, raw, claims_digest, key, progress)
+            if edited is not None:
+                return edited
+    return _parse(root, store, memo, progress, claims_raw, bib_raw,
+                  (key, claims_digest, bib_digest))
 
-        return load_kb(root, progress)
-    whole_key = _digest(claims_raw, bib_raw)
-    hit = _get(root, "kb", whole_key)
-    if hit is not None:
-        article_rel, article_hash, kb, report = hit
-        if _article_hash(root, article_rel) == article_hash:
-            return _rooted(kb, root), report
-    bib_key = _digest(bib_raw)
-    bib = _get(root, "bib", bib_key)
-    if bib is None:
-        progress(f"parsing {BIB_FILE}")
-        bib = _parse_bib(bib_raw)
-        _put(root, "bib", bib_key, bib)
-    own_memo = memo is None
-    if memo is None:
-        memo = _get(root, "memo", code_version()) or ParseMemo()
-    before = set(memo.parsed)
-    progress(f"parsing {CLAIMS_FILE}")
-    doc = _parse_claims(claims_raw, memo)
-    if own_memo and set(memo.parsed) != before:
-        _put(root, "memo", code_version(), memo)
-    kb, report = assemble(root, doc, bib, progress)
-    article_rel = kb.article.text if kb.article else None
-    _put(root, "kb", whole_key, (article_rel, _article_hash(root, article_rel), kb, report))
+
+def _digest_key(claims_digest: str, bib_digest: str) -> str:
+    return hashlib.sha256(f"{code_version()}:{claims_digest}:{bib_digest}".encode()
+                          ).hexdigest()[:32]
+
+
+def _article_digest(store: Store, root: str, rel: str | None) -> str | None:
+    if rel is None or os.path.isabs(rel):
+        return None
+    return store.file_digest(os.path.join(root, rel), _read_bytes)[0]
+
+
+# --- nothing changed: a state, read lazily -------------------------------------------------
+
+
+def _from_state(store: Store, root: str, state: _State) -> tuple[KnowledgeBase, Report] | None:
+    if state.whole is not None:
+        return _rooted(state.whole, root), state.report
+    records = Records(store)
+    article_text = None
+    if state.has_article_text:
+        try:
+            article_text = records.get("T" + (state.article_digest or ""))
+        except KeyError:
+            return None
+    lines = LineMap()
+    lines.flat = dict(state.flat_lines)
+    lines.claims = WithOffsets(LazySequence(records, state.claim_line_ids, "second"),
+                               state.claim_offsets)  # type: ignore[assignment]
+    lines.studies = MapWithOffsets(LazyMapping(records, state.study_line_ids, "second"),
+                                   state.study_offsets)  # type: ignore[assignment]
+    kb = KnowledgeBase(
+        root=root,
+        article=state.article,
+        article_text=article_text,
+        settings=state.settings or Settings(),
+        references=LazyMapping(records, Prefixed(_ref_id(state.bib_digest, ""),
+                                                 state.ref_keys)),
+        studies=LazyMapping(records, state.study_ids, "first"),
+        claims=LazySequence(records, state.claim_ids, "first"),  # type: ignore[arg-type]
+        invalid_claims=state.invalid_claims,
+        claim_positions=state.claim_positions,
+        lines=lines,
+        invalid_studies=state.invalid_studies,
+    )
+    return kb, state.report
+
+
+# --- one claim edited in place --------------------------------------------------------------
+
+# Problems whose message names another entry's line or lists many claims: after an edit
+# they are recomputed by a full load rather than patched.
+_UNPATCHABLE = frozenset({"claim-duplicate-id", "yaml-duplicate-key", "too-many-problems",
+                          "article-changed"})
+_CLAIM_PATH = re.compile(r"claims\[(\d+)\]")
+
+
+def _apply_edit(store: Store, root: str, prev: _State, raw: bytes, claims_digest: str,
+                key: str, progress: Progress = _quiet) -> tuple[KnowledgeBase, Report] | None:
+    """The base after one claim entry of claims.yaml changed, or None to load in full.
+
+    The file's layout from the previous load says where each entry and the text between
+    entries was; all of them but one must be unchanged (compared by hash, from the start and
+    from the end, a group of entries at a time), and the changed one must still be one valid
+    claim with the same id and cited studies. Then only that claim is parsed, validated and
+    checked; its problems replace its old ones and the lines of everything after it move by
+    the lines it gained or lost.
+    """
+    if any(p.code in _UNPATCHABLE for p in prev.report) or raw.startswith(b"\xef\xbb\xbf"):
+        return None
+    records = Records(store)
+    try:
+        layout, groups, indent, old_newlines = records.get("L" + prev.claims_digest)
+    except KeyError:
+        return None
+    n = len(layout)
+    delta = len(raw) - (layout[-1][2] if layout else 0)
+    k, m = _changed_entry(layout, groups, raw, delta)
+    if k >= n or m != k or layout[k][0] != "claim":
+        return None
+    _, a, b, line, _ = layout[k]
+    try:
+        region = raw[a:b + delta].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    item = indent + "- "
+    if (not region.startswith(item) or ("\n" + item) in region or "\t" in region
+            or "\x00" in region or "\n---" in region or "\n..." in region
+            or re.search(r"\n[^ \r\n#-]" if indent == "" else r"\n[^ \r\n#]", region)
+            or (b + delta < len(raw) and not region.endswith("\n"))):
+        return None
+    sub = ClaimsDocument()
+    value = parse_yaml(region, CLAIMS_FILE, sub)
+    if sub.problems or not isinstance(value, list) or len(value) != 1:
+        return None
+    try:
+        claim = Claim.model_validate(value[0])
+    except ValidationError:
+        return None
+    rel = {p.replace("[0]", "", 1): n for p, n in sub.lines.items() if p.startswith("[0]")}
+    index = sum(1 for entry in layout[:k] if entry[0] == "claim")
+    if index not in prev.claim_positions or index >= len(prev.claim_line_ids):
+        return None
+    try:
+        old_claim, _ = records.get(prev.claim_line_ids[index])
+    except KeyError:
+        return None
+    if (old_claim is None or old_claim.id != claim.id
+            or {e.study for e in old_claim.evidence} != {e.study for e in claim.evidence}):
+        return None
+
+    progress(f"{CLAIMS_FILE}: claim '{claim.id}' changed; checking it again")
+    # The new state: one record replaced, everything after the entry shifted.
+    old_lines = (layout[k + 1][3] if k + 1 < n else old_newlines) - line
+    shift = region.count("\n") - old_lines
+    end_line = line + old_lines  # 0-based first line after the old entry
+    new_key = chunk_hash("claim", raw[a:b + delta])
+    rid = "c" + new_key
+    new_layout = [*layout[:k], ("claim", a, b + delta, line, new_key),
+                  *((kd, x + delta, y + delta, ln + shift, h) for kd, x, y, ln, h in layout[k + 1:])]
+    valid_at = prev.claim_positions.index(index)
+    state = dataclasses.replace(
+        prev, claims_digest=claims_digest,
+        claim_ids=[*prev.claim_ids[:valid_at], rid, *prev.claim_ids[valid_at + 1:]],
+        claim_line_ids=[*prev.claim_line_ids[:index], rid, *prev.claim_line_ids[index + 1:]],
+        claim_offsets=[o + shift if o >= end_line else o for o in prev.claim_offsets],
+        study_offsets={s: o + shift if o >= end_line else o
+                       for s, o in prev.study_offsets.items()},
+        flat_lines={p: n + shift if n > end_line else n for p, n in prev.flat_lines.items()},
+    )
+    kb, _ = _from_state(store, root, dataclasses.replace(state, report=Report()))
+    records = kb.claims._records  # type: ignore[attr-defined]
+    records._memo[rid] = (claim, rel)
+
+    # Its problems: the per-claim checks on this claim alone, merged where a full load
+    # would have found them.
+    if kb.article_text is not None and prev.article_digest:
+        try:
+            prime(kb.article_text, records.get("A" + prev.article_digest))
+        except KeyError:
+            pass
+    alone = dataclasses.replace(kb, claims=(claim,), claim_positions=(index,))
+    fresh = [p for check in PER_CLAIM for p in check(alone)]
+    kept = []
+    for p in prev.report:
+        if _claim_of(p) == index:
+            continue
+        if p.file == CLAIMS_FILE and p.line is not None and p.line > end_line:
+            p = dataclasses.replace(p, line=p.line + shift)
+        kept.append(p)
+    rank = {code: i for i, check in enumerate(CHECKS) for code in CODES[check]}
+
+    def order(p: Problem) -> tuple[int, int]:
+        if p.code not in rank:
+            return (-1, 0)
+        claim_at = _claim_of(p)
+        return (rank[p.code], -1 if claim_at is None else claim_at)
+
+    merged = list(kept)
+    for p in fresh:
+        merged.insert(bisect.bisect_right([order(q) for q in merged], order(p)), p)
+    report = Report.of(merged)
+    state = dataclasses.replace(state, report=report)
+    try:
+        g = k // GROUP
+        new_groups = list(groups)
+        new_groups[g] = _group_hashes(new_layout[g * GROUP:(g + 1) * GROUP], raw)[0]
+        store.put_state(key, state, [(rid, (claim, rel)),
+                                     ("L" + claims_digest, (new_layout, new_groups, indent,
+                                                            old_newlines + shift))])
+    except StoreError:
+        pass
     return kb, report
 
 
-def _article_hash(root: str, rel: str | None) -> str | None:
-    if rel is None:
+# Entries per group: a group's bytes are hashed as one, so finding the changed entry of a
+# large file costs a few hundred hashes rather than one per entry.
+GROUP = 256
+
+
+def _group_hashes(layout: list[tuple[str, int, int, int, str]], raw: bytes) -> list[str]:
+    return [hashlib.sha1(raw[layout[g][1]:layout[min(g + GROUP, len(layout)) - 1][2]]
+                         ).hexdigest() for g in range(0, len(layout), GROUP)]
+
+
+def _entry_same(entry: tuple[str, int, int, int, str], raw: bytes, delta: int) -> bool:
+    kind, x, y, _, h = entry
+    return 0 <= x + delta and y + delta <= len(raw) and \
+        hashlib.sha1(kind.encode() + raw[x + delta:y + delta]).hexdigest() == h
+
+
+def _group_same(layout: list[tuple[str, int, int, int, str]], groups: list[str], g: int,
+                raw: bytes, delta: int) -> bool:
+    a = layout[g * GROUP][1] + delta
+    b = layout[min((g + 1) * GROUP, len(layout)) - 1][2] + delta
+    return 0 <= a and b <= len(raw) and hashlib.sha1(raw[a:b]).hexdigest() == groups[g]
+
+
+def _changed_entry(layout: list[tuple[str, int, int, int, str]], groups: list[str],
+                   raw: bytes, delta: int) -> tuple[int, int]:
+    """(k, m): the first entry that changed counting from the start, and from the end
+    (with the entries after it moved by `delta` bytes). One entry changed: k == m."""
+    n = len(layout)
+    k = n
+    for g in range(len(groups)):
+        if not _group_same(layout, groups, g, raw, 0):
+            k = next((i for i in range(g * GROUP, min((g + 1) * GROUP, n))
+                      if not _entry_same(layout[i], raw, 0)), n)
+            break
+    if k == n:
+        return k, k
+    m = k
+    for g in range(len(groups) - 1, -1, -1):
+        lo, hi = g * GROUP, min((g + 1) * GROUP, n) - 1
+        if hi <= k:
+            break
+        if lo > k and _group_same(layout, groups, g, raw, delta):
+            continue
+        m = next((i for i in range(hi, max(lo, k + 1) - 1, -1)
+                  if not _entry_same(layout[i], raw, delta)), k)
+        break
+    return k, m
+
+
+def _claim_of(p: Problem) -> int | None:
+    if p.file != CLAIMS_FILE or not p.path:
         return None
-    data = _read_bytes(os.path.join(root, rel))
-    return None if data is None else hashlib.sha256(data).hexdigest()
+    m = _CLAIM_PATH.match(p.path)
+    return int(m.group(1)) if m else None
+
+
+# --- anything else: parse, reusing what the store holds ------------------------------------
+
+
+def _parse(root: str, store: Store | None, memo: ParseMemo | None, progress: Progress,
+           claims_raw: bytes | None = None, bib_raw: bytes | None = None,
+           keys: tuple[str, str, str] | None = None) -> tuple[KnowledgeBase, Report]:
+    claims_path, bib_path = os.path.join(root, CLAIMS_FILE), os.path.join(root, BIB_FILE)
+    if claims_raw is None:
+        claims_raw = _read_bytes(claims_path)
+    if bib_raw is None:
+        bib_raw = _read_bytes(bib_path)
+    if claims_raw is None or bib_raw is None:
+        return load_kb(root, progress)
+    bib: Bibliography | None = None
+    records = Records(store) if store is not None else None
+    bib_digest = keys[2] if keys else ""
+    if records is not None:
+        try:
+            ref_keys, bib_problems, count = records.get("B" + bib_digest)
+            refs = LazyMapping(records, {k: _ref_id(bib_digest, k) for k in ref_keys})
+            bib = Bibliography(refs, count, bib_problems)  # type: ignore[arg-type]
+        except KeyError:
+            bib = None
+    new_bib = bib is None
+    if bib is None:
+        progress(f"parsing {BIB_FILE}")
+        bib = _parse_bib(bib_raw)
+    own_memo = memo is None
+    if memo is None:
+        memo = (_get(root, "memo", code_version()) if store is not None else None) or ParseMemo()
+    before = set(memo.parsed)
+    progress(f"parsing {CLAIMS_FILE}")
+    doc = _parse_claims(claims_raw, memo)
+    if own_memo and store is not None and set(memo.parsed) != before:
+        _put(root, "memo", code_version(), memo)
+    kb, report = assemble(root, doc, bib, progress)
+    if store is None or keys is None:
+        return kb, report
+    try:
+        _save(store, root, kb, report, doc, bib, keys, new_bib)
+    except (StoreError, KeyError, OSError):
+        pass
+    return kb, report
+
+
+def _ref_id(bib_digest: str, key: str) -> str:
+    return f"r{bib_digest[:24]}:{key}"
+
+
+def _save(store: Store, root: str, kb: KnowledgeBase, report: Report, doc: ClaimsDocument,
+          bib: Bibliography, keys: tuple[str, str, str], new_bib: bool) -> None:
+    key, claims_digest, bib_digest = keys
+    article_rel = kb.article.text if kb.article else None
+    article_digest = _article_digest(store, root, article_rel) if kb.article_text else None
+    state = _State(code_version(), claims_digest, bib_digest, article_rel, article_digest,
+                   report)
+    items: list[tuple[str, Any]] = []
+    if new_bib:
+        items.append(("B" + bib_digest, (list(bib.references), bib.problems,
+                                              bib.entry_count)))
+        items += [(_ref_id(bib_digest, k), ref) for k, ref in bib.references.items()]
+    state.ref_keys = list(bib.references)
+    lines = doc.lines
+    if doc.layout is None or not isinstance(lines, LineMap):
+        state.whole = kb
+        store.put_state(key, state, items, _live)
+        return
+    by_position = dict(zip(kb.claim_positions, kb.claims, strict=True))
+    for pos, (rel, offset) in enumerate(lines.claims):
+        rid = "c" + doc.chunk_keys[f"claims[{pos}]"]
+        items.append((rid, (by_position.get(pos), rel)))
+        state.claim_line_ids.append(rid)
+        state.claim_offsets.append(offset)
+        if pos in by_position:
+            state.claim_ids.append(rid)
+    for name, (rel, offset) in lines.studies.items():
+        rid = "s" + doc.chunk_keys[f"studies.{name}"]
+        items.append((rid, (kb.studies.get(name), rel)))
+        state.study_line_ids[name] = rid
+        state.study_offsets[name] = offset
+        if name in kb.studies:
+            state.study_ids[name] = rid
+    state.article, state.settings = kb.article, kb.settings
+    state.claim_positions, state.invalid_claims = kb.claim_positions, kb.invalid_claims
+    state.invalid_studies, state.flat_lines = kb.invalid_studies, dict(lines.flat)
+    raw = _read_bytes(os.path.join(root, CLAIMS_FILE))
+    if raw is not None and not raw.startswith(b"\xef\xbb\xbf") and doc.layout and \
+            hashlib.sha256(raw).hexdigest() == claims_digest:
+        items.append(("L" + claims_digest, (doc.layout, _group_hashes(doc.layout, raw),
+                                            *doc.layout_info)))
+    if kb.article_text is not None and article_digest:
+        state.has_article_text = True
+        items.append(("T" + article_digest, kb.article_text))
+        items.append(("A" + article_digest, index_for(kb.article_text)._norm_text))
+    store.put_state(key, state, items, _live)
 
 
 def _rooted(kb: KnowledgeBase, root: str) -> KnowledgeBase:

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 
-from kb.anchors import ArticleIndex, sha256_text
+from kb.anchors import index_for, sha256_text
 from kb.model import QUALITY_RATINGS, KnowledgeBase, ReviewStatus
 from kb.problems import Problem, error, warning
 
 Check = Callable[[KnowledgeBase], Iterator[Problem]]
+# Up to this many quotes are looked up one by one rather than through a word index.
+FEW_QUOTES = 8
 
 
 def check_claim_ids(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -105,8 +107,11 @@ def check_studies(kb: KnowledgeBase) -> Iterator[Problem]:
 def check_quotes(kb: KnowledgeBase) -> Iterator[Problem]:
     if kb.article_text is None:
         return
-    index = ArticleIndex(kb.article_text)
-    found = index.find_many(c.quote for c in kb.claims)
+    index = index_for(kb.article_text)
+    if len(kb.claims) <= FEW_QUOTES:  # a few edited claims: no need to index every word
+        found = {c.quote: index.count(c.quote) for c in kb.claims}
+    else:
+        found = {q: len(s) for q, s in index.find_many(c.quote for c in kb.claims).items()}
     for idx, claim in kb.claims_with_index():
         path = f"claims[{idx}].quote"
         spans = found[claim.quote]
@@ -116,9 +121,9 @@ def check_quotes(kb: KnowledgeBase) -> Iterator[Problem]:
                         f"the quote of claim '{claim.id}' is not in the article text",
                         f"copy the article's exact words; closest passage: \"{near}\"",
                         path=path)
-        elif len(spans) > 1:
+        elif spans > 1:
             yield warning("claim-quote-ambiguous", kb.claims_file, kb.line_of(path),
-                          f"the quote of claim '{claim.id}' occurs {len(spans)} times",
+                          f"the quote of claim '{claim.id}' occurs {spans} times",
                           "quote a longer passage so it anchors to one place", path=path)
 
 
@@ -132,7 +137,7 @@ def check_article(kb: KnowledgeBase) -> Iterator[Problem]:
                       "the article text has no recorded hash, so later edits go unnoticed",
                       f"add 'sha256: {actual}' under article:", path=path)
     elif kb.article.sha256 != actual:
-        found = ArticleIndex(kb.article_text).find_many(c.quote for c in kb.claims)
+        found = index_for(kb.article_text).find_many(c.quote for c in kb.claims)
         held = [c.id for c in kb.claims if found[c.quote]]
         broke = [c.id for c in kb.claims if not found[c.quote]]
         yield error("article-changed", kb.claims_file, kb.line_of(path),
@@ -184,6 +189,22 @@ CHECKS: tuple[Check, ...] = (
     check_article,
     check_reviews,
 )
+
+
+# The codes each check can yield, and the checks whose problems concern one claim alone (so
+# an edit of one claim is checked again by running them on that claim: see `kb.cache`).
+CODES: dict[Check, tuple[str, ...]] = {
+    check_claim_ids: ("claim-duplicate-id",),
+    check_evidence_links: ("link-duplicate", "claim-unknown-study", "claim-study-not-appraised"),
+    check_studies: ("study-unknown-reference", "study-unused", "review-includes-unknown",
+                    "review-includes-itself", "includes-not-review", "schema-vocabulary",
+                    "reference-unused"),
+    check_quotes: ("claim-quote-not-found", "claim-quote-ambiguous"),
+    check_article: ("article-unhashed", "article-changed"),
+    check_reviews: ("override-no-rationale", "review-incomplete", "claim-not-checkable-reason",
+                    "claim-no-evidence"),
+}
+PER_CLAIM: tuple[Check, ...] = (check_evidence_links, check_quotes, check_reviews)
 
 
 def run_checks(kb: KnowledgeBase, checks: tuple[Check, ...] = CHECKS) -> Iterator[Problem]:

@@ -116,6 +116,14 @@ class ClaimsDocument:
     invalid_studies: set[str] = field(default_factory=set)
     lines: MutableMapping[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # When parsed in chunks (with a memo): each entry's chunk hash by data path, and the
+    # file's layout, (kind, start, end, line, hash) for every piece of text in order, gaps
+    # between entries included, so a later load can tell which entry changed. Offsets are
+    # in the UTF-8 bytes of the text (without a byte-order mark); lines are 0-based.
+    chunk_keys: dict[str, str] = field(default_factory=dict)
+    layout: list[tuple[str, int, int, int, str]] | None = None
+    # With the layout: the indent of the claims' "- " and the file's number of newlines.
+    layout_info: tuple[str, int] = ("", 0)
 
 
 class _Unloadable(Exception):
@@ -166,6 +174,7 @@ def parse_claims(text: str, display_name: str = "claims.yaml",
     _validate(data, display_name, doc, memo, item_keys)
     if memo is not None:
         memo.finish()
+    doc.chunk_keys = item_keys
     return doc
 
 
@@ -206,12 +215,19 @@ _STUDY_START = r"\n{indent}(?=[^\s#'\"{{}}\[\],&*!|>%@`-][^:#\n]*:[ \t]*(#[^\n]*
 _ITEM_START = r"\n{indent}- "
 
 
+def chunk_hash(kind: str, text: str | bytes) -> str:
+    """The key of one piece of claims.yaml (an entry or the text between entries)."""
+    data = text.encode() if isinstance(text, str) else text
+    return hashlib.sha1(kind.encode() + data).hexdigest()
+
+
 @dataclass(frozen=True)
 class _Chunk:
     path: str          # "claims[3]" for a claim; "studies" or "" otherwise
     line: int          # 0-based line where it starts
     text: str
     kind: str          # "section" (a whole top-level entry), "study" or "claim"
+    start: int = 0     # offset in the file's text
 
 
 def _column0_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -230,8 +246,8 @@ def _chunks(text: str) -> list[_Chunk] | None:
     `studies:` and `claims:`. Returns None for anything unusual (tabs, document markers,
     stray top-level text, repeated sections), which is then parsed whole.
     """
-    if "\t" in text or re.search(r"^(---|\.\.\.)", text, re.M):
-        return None
+    if "\t" in text or text.startswith(("---", "...")) or "\n---" in text or "\n..." in text:
+        return None  # (the same test as re.search(r"^(---|\.\.\.)", re.M), without a slow scan)
     tops = []
     for start, line in _column0_lines(text):
         top = _TOP.fullmatch(line.rstrip("\r"))
@@ -274,9 +290,9 @@ def _chunks(text: str) -> list[_Chunk] | None:
             for k, (a, b) in enumerate(zip(starts, [*starts[1:], end], strict=True)):
                 kind = "study" if name == "studies" else "claim"
                 path = "studies" if kind == "study" else f"claims[{k}]"
-                chunks.append(_Chunk(path, line_of(a), text[a:b], kind))
+                chunks.append(_Chunk(path, line_of(a), text[a:b], kind, a))
         else:
-            chunks.append(_Chunk("", line_of(start), text[start:end], "section"))
+            chunks.append(_Chunk("", line_of(start), text[start:end], "section", start))
     return chunks
 
 
@@ -295,8 +311,19 @@ def _parse_chunked(text: str, file: str, doc: ClaimsDocument, memo: ParseMemo,
             name = top.group(1)
             doc.lines[name] = text.count("\n", 0, start) + 1
             data.setdefault(name, {} if name == "studies" else [])
+    doc.layout = layout = []
+    at, at_line, at_byte = 0, 0, 0
     for chunk in chunks:
-        key = hashlib.sha1(chunk.kind.encode() + chunk.text.encode()).hexdigest()
+        if chunk.start > at:  # text between entries (section headers, comments)
+            gap = text[at:chunk.start].encode()
+            layout.append(("gap", at_byte, at_byte + len(gap), at_line,
+                           hashlib.sha1(b"gap" + gap).hexdigest()))
+            at_byte += len(gap)
+        at, at_line = chunk.start + len(chunk.text), chunk.line + chunk.text.count("\n")
+        encoded = chunk.text.encode()
+        key = hashlib.sha1(chunk.kind.encode() + encoded).hexdigest()
+        layout.append((chunk.kind, at_byte, at_byte + len(encoded), chunk.line, key))
+        at_byte += len(encoded)
         hit = memo.parsed.get(key)
         if hit is None:
             sub = ClaimsDocument()
@@ -344,6 +371,12 @@ def _parse_chunked(text: str, file: str, doc: ClaimsDocument, memo: ParseMemo,
                 data[name] = body
             for p, n in rel.items():
                 doc.lines[p] = n + offset
+    if at < len(text):
+        gap = text[at:].encode()
+        layout.append(("gap", at_byte, at_byte + len(gap), at_line,
+                       hashlib.sha1(b"gap" + gap).hexdigest()))
+    first = next((c.text for c in chunks if c.kind == "claim"), "")
+    doc.layout_info = (first[:len(first) - len(first.lstrip(" "))], text.count("\n"))
     return data
 
 

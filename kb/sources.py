@@ -46,7 +46,7 @@ def read_text(path: str, display_name: str,
 
 def decode(raw: bytes, display_name: str) -> tuple[str | None, list[Problem]]:
     """Decode UTF-8 bytes; on failure, point at the line and column of the first bad byte."""
-    if not raw.strip():
+    if not raw or raw.isspace():
         return None, [error("file-empty", display_name, 1, f"{display_name} is empty",
                             "restore its content (see the README for the format)")]
     try:
