@@ -52,7 +52,7 @@ class Store:
     def __init__(self, folder: str, secret: bytes) -> None:
         self.folder = folder
         self._secret = secret
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         try:
             os.makedirs(folder, exist_ok=True)
             ignore = os.path.join(folder, ".gitignore")
@@ -153,6 +153,8 @@ class Store:
             present = self.has(rid for rid, _ in pairs)
             pairs = [(rid, v) for rid, v in pairs if rid not in present]
         rows = [(rid, self._seal(v)) for rid, v in pairs]
+        if not rows:
+            return
         try:
             with self._lock:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -200,11 +202,12 @@ class Store:
         record ids a state uses), also drop the records no remaining state uses: a full load
         does; an edit, which adds a record or two, does not."""
         self.put_many(records)
+        sealed = self._seal(value)  # before locking: pickling may read lazy records
         try:
             with self._lock:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.execute("INSERT OR REPLACE INTO states VALUES (?, ?, ?)",
-                                 (key, time.time_ns(), self._seal(value)))
+                                 (key, time.time_ns(), sealed))
                 old = [r[0] for r in self._db.execute(
                     "SELECT key FROM states ORDER BY used DESC LIMIT -1 OFFSET ?",
                     (KEEP_STATES,))]
