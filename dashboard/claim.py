@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboard import nav
 from dashboard.data import Loaded, load
-from dashboard.graphview import graph_chart
+from dashboard.graphview import graph_spec
 from dashboard.ui import (
     LONG_TERM_ICON,
     VERDICT_COLOURS,
@@ -51,9 +50,32 @@ def evidence_frame(data: Loaded, claim: Claim) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def follow_up_spec(fu: pd.DataFrame, long_term_weeks: float) -> dict[str, object]:
+    """Bars of each study's follow-up against the long-term line, as a Vega-Lite spec."""
+    cols = fu[["study", "weeks", "stance", "design", "follow-up", "certainty"]].astype(object)
+    rows = cols.where(cols.notna(), None).to_dict("records")  # JSON has no NaN
+    stances = ["supports", "refutes", "mixed", "context"]
+    colours = [VERDICT_COLOURS[v] for v in ("supported", "contradicted", "mixed", "no-evidence")]
+    x = {"field": "weeks", "type": "quantitative", "title": "Follow-up (weeks)"}
+    line = [{"weeks": long_term_weeks, "text": "long-term"}]
+    return {"height": 28 * len(rows) + 40, "layer": [
+        {"data": {"values": rows}, "mark": "bar", "encoding": {
+            "x": x, "y": {"field": "study", "type": "nominal", "sort": "-x", "title": None},
+            "color": {"field": "stance", "type": "nominal",
+                      "scale": {"domain": stances, "range": colours}},
+            "tooltip": [{"field": f, "type": "nominal"}
+                        for f in ("study", "design", "follow-up", "stance", "certainty")]}},
+        {"data": {"values": line}, "mark": {"type": "rule", "strokeDash": [6, 3],
+                                            "color": "black"}, "encoding": {"x": x}},
+        {"data": {"values": line}, "mark": {"type": "text", "align": "left", "dx": 4, "dy": -6,
+                                            "baseline": "bottom"},
+         "encoding": {"x": x, "text": {"field": "text", "type": "nominal"}}},
+    ]}
+
+
 def _choose_claim(data: Loaded) -> Claim | None:
     kb = data.kb
-    ids = [c.id for c in kb.claims]
+    ids = data.claim_ids
     wanted = st.query_params.get("claim")
     if wanted and wanted not in ids:
         bad = next((b for b in kb.invalid_claims if b.id == wanted), None)
@@ -68,7 +90,7 @@ def _choose_claim(data: Loaded) -> Claim | None:
         return None
     index = ids.index(wanted) if wanted else 0
     chosen = st.selectbox("Claim", ids, index=index, key=f"claim_pick_{wanted or ''}",
-                          format_func=lambda i: f"{data.grades[i].verdict.icon} {i}")
+                          format_func=data.claim_label)
     if chosen != st.query_params.get("claim"):
         st.query_params["claim"] = chosen
     return kb.claim(chosen)
@@ -142,21 +164,7 @@ def render() -> None:
         st.caption("No linked study records its follow-up.")
     else:
         fu = fu.drop_duplicates("key")
-        bars = alt.Chart(fu).mark_bar().encode(
-            x=alt.X("weeks:Q", title="Follow-up (weeks)"),
-            y=alt.Y("study:N", sort="-x", title=None),
-            color=alt.Color("stance:N", scale=alt.Scale(
-                domain=["supports", "refutes", "mixed", "context"],
-                range=[VERDICT_COLOURS[v] for v in ("supported", "contradicted", "mixed",
-                                                    "no-evidence")])),
-            tooltip=["study", "design", "follow-up", "stance", "certainty"])
-        rule = alt.Chart(pd.DataFrame({"weeks": [kb.settings.long_term_weeks]})).mark_rule(
-            strokeDash=[6, 3], color="black").encode(x="weeks:Q")
-        label = alt.Chart(pd.DataFrame({"weeks": [kb.settings.long_term_weeks],
-                                        "text": ["long-term"]})).mark_text(
-            align="left", dx=4, dy=-6, baseline="bottom").encode(x="weeks:Q", text="text:N")
-        st.altair_chart((bars + rule + label).properties(height=28 * len(fu) + 40),
-                        width="stretch")
+        st.vega_lite_chart(follow_up_spec(fu, kb.settings.long_term_weeks), width="stretch")
 
     overlaps = review_overlap(data.graph, [claim.id])
     st.subheader("Overlap between the reviews used")
@@ -176,5 +184,5 @@ def render() -> None:
     st.caption("The claim, its studies, and the other claims that cite them"
                + (f" (the {NEIGHBOURS} best-connected of {sub.number_of_nodes()} nodes)."
                   if sub.number_of_nodes() > NEIGHBOURS else "."))
-    st.altair_chart(graph_chart(sub, focus=claim_node(claim.id), max_nodes=NEIGHBOURS),
-                    width="stretch")
+    st.vega_lite_chart(graph_spec(sub, focus=claim_node(claim.id), max_nodes=NEIGHBOURS),
+                       width="stretch")

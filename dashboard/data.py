@@ -14,7 +14,8 @@ import streamlit as st
 from kb.grading import Grade, grade_all
 from kb.graph import build_graph
 from kb.anchors import Span, index_for
-from kb.cache import load_kb_cached
+from kb.cache import load_kb_cached, open_store, read_bytes
+from kb.store import Store
 from kb.claims import ParseMemo
 from kb.load import BIB_FILE, CLAIMS_FILE
 from kb.model import KnowledgeBase
@@ -25,14 +26,27 @@ def kb_dir() -> str:
     return os.environ.get("KB_DIR", ".")
 
 
+@st.cache_resource(max_entries=4)
+def _store(root: str) -> Store | None:
+    return open_store(root)
+
+
 def fingerprint(root: str) -> str:
-    """Hash of the files the base is read from (the article text included)."""
+    """Hash of the files the base is read from (the article text included).
+
+    Runs on every rerun, so file hashes come from the cache's store, which re-reads a file
+    only when its stat signature changed (see `kb.store.Store.file_digest`).
+    """
     digest = hashlib.sha256()
     names = [CLAIMS_FILE, BIB_FILE]
     names += sorted(n for n in os.listdir(root) if n.endswith(".txt")) if os.path.isdir(root) else []
+    store = _store(root) if names[2:] or os.path.isdir(root) else None
     for name in names:
         path = os.path.join(root, name)
         digest.update(name.encode())
+        if store is not None:
+            digest.update((store.file_digest(path, read_bytes)[0] or "-").encode())
+            continue
         try:
             with open(path, "rb") as fh:
                 digest.update(hashlib.sha256(fh.read()).digest())
@@ -46,6 +60,14 @@ class Loaded:
     kb: KnowledgeBase
     report: Report
     grades: dict[str, Grade]
+
+    @cached_property
+    def claim_ids(self) -> list[str]:
+        return [c.id for c in self.kb.claims]
+
+    def claim_label(self, claim_id: str) -> str:
+        """How a claim is named in pickers: its verdict's icon and its id."""
+        return f"{self.grades[claim_id].verdict.icon} {claim_id}"
 
     @cached_property
     def graph(self) -> nx.DiGraph:
@@ -77,6 +99,12 @@ def _memo(root: str) -> ParseMemo:
 @st.cache_resource(max_entries=4, show_spinner="Loading the knowledge base…")
 def _load(root: str, content_hash: str) -> Loaded:
     kb, report = load_kb_cached(root, memo=_memo(root))
+    # A cached base decodes its records on first use; the server keeps this base for a long
+    # time, so decode them now rather than depend on the cache folder later.
+    for part in (kb.references, kb.studies):
+        materialize = getattr(part, "materialize", None)
+        if materialize is not None:
+            materialize()
     return Loaded(kb, report, grade_all(kb, report))
 
 

@@ -1,12 +1,20 @@
 """A cache of parsed sources beside the knowledge base (`.kb-cache/`), keyed on content.
 
-Never stale: every entry is keyed on the SHA-256 of the bytes it was made from and of the
-library's own source code, so a changed file (or a changed `kb`) is always parsed again.
-Safe to delete at any time. Each entry is signed with a per-user key (HMAC), so a `.kb-cache`
-that arrives with someone else's folder is ignored rather than unpickled.
+Never stale: every state is keyed on the SHA-256 of the files it was made from and of the
+library's own source code, so a changed file (or a changed `kb`) is always read again (file
+hashes are reused only while a file's stat signature is unchanged: see `kb.store`). Safe to
+delete at any time. Everything is signed with a per-user key (HMAC), so a `.kb-cache` that
+arrives with someone else's folder is ignored rather than unpickled.
 
-Levels, cheapest first: the whole loaded base (nothing changed), then the bibliography alone
-(only claims.yaml changed, the usual edit), then a full parse.
+Paths, cheapest first:
+
+    nothing changed        -> one state read; records decoded on first use   (`_from_state`)
+    one claim edited       -> that claim parsed, validated, checked; patched (`_apply_edit`)
+    anything else          -> parse, reusing the cached bibliography and the
+                              parsed entries of claims.yaml that did not change (`_parse`)
+
+Each path returns the same base and report as `kb.load.load_kb` (tests/test_incremental.py
+compares them after many kinds of edit).
 """
 
 from __future__ import annotations
@@ -94,7 +102,7 @@ def _signing_key() -> bytes | None:
         return None  # nowhere to keep a key: run without the cache
 
 
-def _read_bytes(path: str) -> bytes | None:
+def read_bytes(path: str) -> bytes | None:
     try:
         if os.path.getsize(path) > MAX_FILE_BYTES:
             return None
@@ -224,8 +232,8 @@ def _load_cached(root: str, memo: ParseMemo | None,
     if store is None:
         return _parse(root, None, memo, progress)
     claims_path, bib_path = os.path.join(root, CLAIMS_FILE), os.path.join(root, BIB_FILE)
-    claims_digest, claims_raw = store.file_digest(claims_path, _read_bytes)
-    bib_digest, bib_raw = store.file_digest(bib_path, _read_bytes)
+    claims_digest, claims_raw = store.file_digest(claims_path, read_bytes)
+    bib_digest, bib_raw = store.file_digest(bib_path, read_bytes)
     if claims_digest is None or bib_digest is None:
         return load_kb(root, progress)  # a missing or unreadable file: report it the usual way
     key = _digest_key(claims_digest, bib_digest)
@@ -239,7 +247,7 @@ def _load_cached(root: str, memo: ParseMemo | None,
     if (previous is not None and previous.whole is None and previous.code == code_version()
             and previous.bib_digest == bib_digest
             and _article_digest(store, root, previous.article_rel) == previous.article_digest):
-        raw = claims_raw if claims_raw is not None else _read_bytes(claims_path)
+        raw = claims_raw if claims_raw is not None else read_bytes(claims_path)
         if raw is not None:
             edited = _apply_edit(store, root, previous, raw, claims_digest, key, progress)
             if edited is not None:
@@ -256,7 +264,7 @@ def _digest_key(claims_digest: str, bib_digest: str) -> str:
 def _article_digest(store: Store, root: str, rel: str | None) -> str | None:
     if rel is None or os.path.isabs(rel):
         return None
-    return store.file_digest(os.path.join(root, rel), _read_bytes)[0]
+    return store.file_digest(os.path.join(root, rel), read_bytes)[0]
 
 
 # --- nothing changed: a state, read lazily -------------------------------------------------
@@ -486,9 +494,9 @@ def _parse(root: str, store: Store | None, memo: ParseMemo | None, progress: Pro
            keys: tuple[str, str, str] | None = None) -> tuple[KnowledgeBase, Report]:
     claims_path, bib_path = os.path.join(root, CLAIMS_FILE), os.path.join(root, BIB_FILE)
     if claims_raw is None:
-        claims_raw = _read_bytes(claims_path)
+        claims_raw = read_bytes(claims_path)
     if bib_raw is None:
-        bib_raw = _read_bytes(bib_path)
+        bib_raw = read_bytes(bib_path)
     if claims_raw is None or bib_raw is None:
         return load_kb(root, progress)
     bib: Bibliography | None = None
@@ -563,7 +571,7 @@ def _save(store: Store, root: str, kb: KnowledgeBase, report: Report, doc: Claim
     state.article, state.settings = kb.article, kb.settings
     state.claim_positions, state.invalid_claims = kb.claim_positions, kb.invalid_claims
     state.invalid_studies, state.flat_lines = kb.invalid_studies, dict(lines.flat)
-    raw = _read_bytes(os.path.join(root, CLAIMS_FILE))
+    raw = read_bytes(os.path.join(root, CLAIMS_FILE))
     if raw is not None and not raw.startswith(b"\xef\xbb\xbf") and doc.layout and \
             hashlib.sha256(raw).hexdigest() == claims_digest:
         items.append(("L" + claims_digest, (doc.layout, _group_hashes(doc.layout, raw),

@@ -96,6 +96,9 @@ def _grade_all(kb: KnowledgeBase, report: Report | None) -> dict[str, Grade]:
     grades: dict[str, Grade] = {}
     invalid = {c.index: c for c in kb.invalid_claims}
     positions = dict(kb.claims_with_index())
+    prefetch = getattr(kb.studies, "prefetch", None)
+    if prefetch is not None:  # a cached base: decode the cited appraisals in batches
+        prefetch(link.study for claim in positions.values() for link in claim.evidence)
     for idx in sorted(positions.keys() | invalid.keys()):
         if idx in invalid:
             bad = invalid[idx]

@@ -241,10 +241,26 @@ def orphans(graph: nx.DiGraph) -> dict[str, list[str]]:
     return {"studies": studies, "claims": claims}
 
 
-def neighbourhood(graph: nx.DiGraph, node: str, depth: int = 1) -> nx.DiGraph:
-    """The subgraph within `depth` steps of a node, edges taken in either direction."""
+def neighbourhood(graph: nx.DiGraph, node: str, depth: int = 1,
+                  hubs: frozenset[str] = frozenset({"article"})) -> nx.DiGraph:
+    """The subgraph within `depth` steps of a node, edges taken in either direction.
+
+    Nodes of a `hubs` kind (the article, which makes every claim) are shown but not walked
+    through, unless the walk starts there: otherwise every claim would be two steps from
+    every other, and a claim's neighbourhood in a large base would be the whole base.
+    """
     if node not in graph:
         return nx.DiGraph()
-    near = nx.single_source_shortest_path_length(graph.to_undirected(as_view=True), node,
-                                                 cutoff=depth)
-    return graph.subgraph(near).copy()
+    seen = {node}
+    frontier = [node]
+    for _ in range(depth):
+        nxt = []
+        for current in frontier:
+            if current != node and graph.nodes[current].get("kind") in hubs:
+                continue
+            for other in (*graph.successors(current), *graph.predecessors(current)):
+                if other not in seen:
+                    seen.add(other)
+                    nxt.append(other)
+        frontier = nxt
+    return graph.subgraph(seen).copy()

@@ -346,6 +346,10 @@ class LazyMapping(Mapping[str, V], Generic[V]):
     def __len__(self) -> int:
         return len(self._ids)
 
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Decode these keys' records in batches now (keys not in the mapping are skipped)."""
+        self._records.get_many(self._ids[k] for k in dict.fromkeys(keys) if k in self._ids)
+
     def materialize(self) -> dict[str, V]:
         got = self._records.get_many(self._ids.values())
         pick = self._pick

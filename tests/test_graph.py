@@ -116,6 +116,20 @@ def test_neighbourhood(base) -> None:
     assert len(neighbourhood(g, "claim:none")) == 0
 
 
+def test_neighbourhood_does_not_walk_through_the_article(base) -> None:
+    g = build_graph(base[0])
+    kind = nx.get_node_attributes(g, "kind")
+    article = next(n for n, k in kind.items() if k == "article")
+    claims = {n for n, k in kind.items() if k == "claim"}
+    start = "claim:very-safe"
+    cited = [s for s in g.successors(start) if kind[s] == "study"]
+    citing = {c for s in cited for c in g.predecessors(s) if kind[c] == "claim"}
+    sub = neighbourhood(g, start, depth=2)
+    assert article in sub  # shown, not walked through
+    assert {n for n in sub if n in claims} == {start} | citing
+    assert claims <= set(neighbourhood(g, article, depth=1))  # from the article: every claim
+
+
 def test_exports_round_trip(base, tmp_path: Path) -> None:
     kb, report = base
     g = build_graph(kb, grade_all(kb, report))
