@@ -10,7 +10,8 @@ import difflib
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -44,14 +45,14 @@ def normalise(text: str) -> str:
     return _normalise_with_map(text)[0]
 
 
-def _normalise_with_map(text: str) -> tuple[str, list[int]]:
+def _normalise_with_map(text: str) -> tuple[str, Sequence[int]]:
     """The normalised text and, for each of its characters, the offset it came from.
 
     Works run by run (spaces, plain ASCII, other characters) so that long articles cost a
     few C-level operations per word rather than Python work per character.
     """
     out: list[str] = []
-    index: list[int] = []
+    index = array("q")  # one machine word per character, not one int object
     pending_space = False
     for m in _RUNS.finditer(text):
         run = m.group()
@@ -108,7 +109,7 @@ class ArticleIndex:
     text: str
 
     @cached_property
-    def _norm(self) -> tuple[str, list[int]]:
+    def _norm(self) -> tuple[str, Sequence[int]]:
         return _normalise_with_map(self.text)
 
     def find(self, quote: str) -> list[Span]:
@@ -125,9 +126,9 @@ class ArticleIndex:
             start = norm.find(needle, start + 1)
         return spans
 
-    @cached_property
     def _word_starts(self) -> dict[str, list[int]]:
-        """Positions where a word starts in the normalised text, by their first characters."""
+        """Positions where a word starts in the normalised text, by their first characters
+        (not kept: `find_many` is called once per load, and this is the largest structure)."""
         norm, _ = self._norm
         index: dict[str, list[int]] = {}
         for i in [0, *(m.end() for m in _WORD_START.finditer(norm))]:
@@ -139,7 +140,7 @@ class ArticleIndex:
         """`find` for many quotes at once: one pass to index word starts, then a look-up per
         quote, so anchoring thousands of claims stays linear in the article's length."""
         norm, index = self._norm
-        starts = self._word_starts
+        starts = self._word_starts()  # built per call and let go: it is large for long texts
         out: dict[str, list[Span]] = {}
         for quote in quotes:
             if quote in out:

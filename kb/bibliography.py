@@ -68,9 +68,27 @@ def load_bibliography(path: str, display_name: str = "references.bib", *,
     return bib
 
 
+# Large files are parsed in pieces of about this many characters, so bibtexparser's
+# intermediate objects for a 100 MB file never exist all at once (see `_pieces`).
+PIECE_CHARS = 2_000_000
+
+
 def parse_bibliography(text: str, file: str = "references.bib", *,
-                       max_year: int | None = None) -> Bibliography:
-    """Parse BibTeX text into references and located problems."""
+                       max_year: int | None = None,
+                       piece_chars: int = PIECE_CHARS) -> Bibliography:
+    """Parse BibTeX text into references and located problems.
+
+    A file of more than two pieces that can be cut safely (see `_pieces`) is parsed piece by
+    piece, with the same references, problems and order as a parse of the whole text
+    (tests/test_bibliography.py compares them on every file of the shared corpus).
+    """
+    max_year = max_year or dt.date.today().year + 1
+    pieces = _pieces(text, piece_chars)
+    if pieces is not None:
+        try:
+            return _parse_pieces(pieces, file, max_year)
+        except RecursionError:
+            pass  # the whole parse below reports it
     bib = Bibliography()
     try:
         library = bibtexparser.parse_string(text)
@@ -78,7 +96,6 @@ def parse_bibliography(text: str, file: str = "references.bib", *,
         bib.problems.append(error("bib-syntax", file, None, "BibTeX nesting too deep to parse",
                                   "check for runaway braces"))
         return bib
-    max_year = max_year or dt.date.today().year + 1
     for block in library.failed_blocks:
         _failed(block, file, bib, max_year)
     for entry in library.entries:
@@ -86,19 +103,88 @@ def parse_bibliography(text: str, file: str = "references.bib", *,
     return bib
 
 
-def _line(block: bm.Block) -> int | None:
-    # bibtexparser counts lines from 0.
-    return None if block.start_line is None else block.start_line + 1
+_ENTRY_START = re.compile(r"\n(?=@[A-Za-z]+[ \t]*\{)")
+# What would make a piece depend on another: string macros, parenthesised blocks.
+_CROSS_PIECE = re.compile(r"@[ \t]*(string|preamble)\b|@[A-Za-z]+[ \t]*\(", re.I)
 
 
-def _failed(block: bm.ParsingFailedBlock, file: str, bib: Bibliography, max_year: int) -> None:
-    line = _line(block)
+def _pieces(text: str, size: int) -> list[tuple[int, str]] | None:
+    """(first line, text) of pieces cut only where an entry starts at brace depth 0 right
+    after a closing brace; None when the text is small or a cut might change its meaning."""
+    if len(text) <= 2 * size or _CROSS_PIECE.search(text):
+        return None
+    pieces: list[tuple[int, str]] = []
+    start, line, depth_at = 0, 0, 0
+    for m in _ENTRY_START.finditer(text, size):
+        cut = m.start() + 1
+        if cut - start < size:
+            continue
+        piece = text[start:cut]
+        depth = depth_at + piece.count("{") - piece.count("}")
+        if depth != 0 or not text[:cut].rstrip().endswith("}"):
+            continue
+        pieces.append((line, piece))
+        line += piece.count("\n")
+        start, depth_at = cut, 0
+    if start == 0:
+        return None
+    pieces.append((line, text[start:]))
+    return pieces
+
+
+def _parse_pieces(pieces: list[tuple[int, str]], file: str, max_year: int) -> Bibliography:
+    """Parse pieces one at a time, keeping what a whole parse would: failed blocks first (in
+    file order; a key already used in an earlier piece is a duplicate), then the entries."""
+    failed: list[tuple[int, Bibliography]] = []
+    entries: list[Bibliography] = []
+    first_line: dict[str, int | None] = {}
+    for offset, piece in pieces:
+        library = bibtexparser.parse_string(piece)
+        for block in library.failed_blocks:
+            out = Bibliography()
+            if isinstance(block, bm.DuplicateBlockKeyBlock) and block.key in first_line:
+                out.problems.append(_duplicate(file, block.key, _line(block, offset),
+                                               first_line[block.key]))
+            else:
+                _failed(block, file, out, max_year, offset)
+            failed.append((_line(block, offset) or 0, out))
+        for entry in library.entries:
+            line = _line(entry, offset)
+            out = Bibliography()
+            if entry.key in first_line:
+                out.problems.append(_duplicate(file, entry.key, line, first_line[entry.key]))
+                failed.append((line or 0, out))
+                continue
+            first_line[entry.key] = line
+            _add_entry(entry, file, out, max_year, offset=offset)
+            entries.append(out)
+        del library
+    bib = Bibliography()
+    failed.sort(key=lambda item: item[0])
+    for part in [out for _, out in failed] + entries:
+        bib.references.update(part.references)
+        bib.problems += part.problems
+        bib.entry_count += part.entry_count
+    return bib
+
+
+def _line(block: bm.Block, offset: int = 0) -> int | None:
+    # bibtexparser counts lines from 0; `offset` is where the parsed piece starts.
+    return None if block.start_line is None else block.start_line + 1 + offset
+
+
+def _duplicate(file: str, key: str, line: int | None, first: int | None) -> Problem:
+    return error("bib-duplicate-key", file, line,
+                 f"entry key '{key}' is used again (first at line {first})",
+                 "give each entry its own key, or delete the duplicate entry", path=key)
+
+
+def _failed(block: bm.ParsingFailedBlock, file: str, bib: Bibliography, max_year: int,
+            offset: int = 0) -> None:
+    line = _line(block, offset)
     if isinstance(block, bm.DuplicateBlockKeyBlock):
-        first = _line(block.previous_block)
-        bib.problems.append(error(
-            "bib-duplicate-key", file, line,
-            f"entry key '{block.key}' is used again (first at line {first})",
-            "give each entry its own key, or delete the duplicate entry", path=block.key))
+        bib.problems.append(_duplicate(file, block.key, line,
+                                       _line(block.previous_block, offset)))
         return
     if isinstance(block, bm.DuplicateFieldKeyBlock):
         entry = block.ignore_error_block
@@ -111,7 +197,7 @@ def _failed(block: bm.ParsingFailedBlock, file: str, bib: Bibliography, max_year
         if isinstance(entry, bm.Entry):
             # The entry is still usable (bibtexparser keeps it aside); losing it would turn
             # one duplicated field into a cascade of 'unknown study' errors.
-            _add_entry(entry, file, bib, max_year, enclosed=True)
+            _add_entry(entry, file, bib, max_year, enclosed=True, offset=offset)
         return
     reason = getattr(block.error, "abort_reason", None) or str(block.error)
     reason = reason.splitlines()[0] if reason else "unparseable block"
@@ -121,9 +207,9 @@ def _failed(block: bm.ParsingFailedBlock, file: str, bib: Bibliography, max_year
 
 
 def _add_entry(entry: bm.Entry, file: str, bib: Bibliography, max_year: int,
-               enclosed: bool = False) -> None:
+               enclosed: bool = False, offset: int = 0) -> None:
     bib.entry_count += 1
-    line = _line(entry) or 0
+    line = _line(entry, offset) or 0
     key = entry.key.strip()
     if not key:
         bib.problems.append(error("bib-empty-key", file, line, "entry has no citation key",
@@ -142,17 +228,17 @@ def _add_entry(entry: bm.Entry, file: str, bib: Bibliography, max_year: int,
                 f"add the {options[0]} field (BibTeX needs it for @{entry_type})", path=key))
     if (doi := fields.get("doi")) and not DOI_RE.match(doi):
         bib.problems.append(error(
-            "bib-doi-malformed", file, _field_line(entry, "doi", line),
+            "bib-doi-malformed", file, _field_line(entry, "doi", line, offset),
             f"'{doi}' is not a DOI", "write the bare DOI, e.g. 10.2519/jospt.2017.7096 "
             "(no https://doi.org/ prefix)", path=key))
     if (pmid := fields.get("pmid")) and not PMID_RE.match(pmid):
         bib.problems.append(error(
-            "bib-pmid-malformed", file, _field_line(entry, "pmid", line),
+            "bib-pmid-malformed", file, _field_line(entry, "pmid", line, offset),
             f"'{pmid}' is not a PubMed id", "write the digits only, e.g. 28158962", path=key))
     year = fields.get("year")
     if year and not (YEAR_RE.match(year) and EARLIEST_YEAR <= int(year) <= max_year):
         bib.problems.append(error(
-            "bib-year-implausible", file, _field_line(entry, "year", line),
+            "bib-year-implausible", file, _field_line(entry, "year", line, offset),
             f"year '{year}' is not a plausible publication year",
             f"write the four-digit year between {EARLIEST_YEAR} and {max_year}", path=key))
 
@@ -165,10 +251,10 @@ def _as_text(value: object, enclosed: bool = False) -> str:
     return text
 
 
-def _field_line(entry: bm.Entry, name: str, default: int) -> int:
+def _field_line(entry: bm.Entry, name: str, default: int, offset: int = 0) -> int:
     for f in entry.fields:
         if f.key.lower() == name and f.start_line is not None:
-            return f.start_line + 1
+            return f.start_line + 1 + offset
     return default
 
 

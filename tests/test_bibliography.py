@@ -100,3 +100,34 @@ def test_corpus_is_all_covered() -> None:
     listed = {r["file"] for r in CORPUS_ROWS}
     on_disk = {p.name for p in CORPUS.glob("*.bib")}
     assert listed == on_disk
+
+
+@requires_shared
+@pytest.mark.corpus
+@pytest.mark.parametrize("row", CORPUS_ROWS, ids=lambda r: r["file"])
+def test_a_file_parsed_in_pieces_equals_the_whole_parse(row: dict[str, str]) -> None:
+    """Real files cut into pieces of 20,000 characters: same references (in order), same
+    problems (in order, lines included), same entry count as one parse of the whole text."""
+    from kb.bibliography import _pieces, parse_bibliography
+    from kb.sources import read_text
+
+    text, _ = read_text(str(CORPUS / row["file"]), row["file"])
+    assert text is not None
+    whole = parse_bibliography(text, row["file"], max_year=2030, piece_chars=10**12)
+    pieced = parse_bibliography(text, row["file"], max_year=2030, piece_chars=20_000)
+    assert list(pieced.references.items()) == list(whole.references.items())
+    assert pieced.problems == whole.problems
+    assert pieced.entry_count == whole.entry_count
+
+
+@requires_shared
+@pytest.mark.corpus
+def test_pieces_are_really_used_on_the_corpus() -> None:
+    """The comparison above means something only if real files were cut: several large ones
+    must be (files with @string macros or parenthesised blocks are parsed whole, by design)."""
+    from kb.bibliography import _pieces
+    from kb.sources import read_text
+
+    cut = [r["file"] for r in CORPUS_ROWS
+           if _pieces(read_text(str(CORPUS / r["file"]), r["file"])[0] or "", 20_000)]
+    assert len(cut) >= 4, cut
