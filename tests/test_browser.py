@@ -200,3 +200,26 @@ def test_hostile_text_is_shown_as_text_and_runs_nothing(browser, hostile_url: st
     assert page.locator("a[href^='javascript:']").count() == 0
     shot(page, "hostile" + path.replace("/", "-").replace("?", "-").replace("=", "-"))
     page.close()
+
+
+def test_claim_page_charts_are_drawn(browser, app_url: str) -> None:
+    """The follow-up bars and the neighbourhood are plain Vega-Lite specs: both must draw."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(app_url + "/claim?claim=very-safe")
+    page.get_by_text("Neighbourhood in the evidence graph").first.wait_for(timeout=30_000)
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    charts.nth(1).wait_for(timeout=30_000)
+    assert charts.count() == 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    for i, name in enumerate(("follow-up", "neighbourhood")):
+        chart = charts.nth(i)
+        chart.scroll_into_view_if_needed()
+        drawn = chart.locator("canvas, svg").first
+        drawn.wait_for(timeout=30_000)
+        box = drawn.bounding_box()
+        assert box is not None and box["width"] > 100 and box["height"] > 50, (name, box)
+        chart.screenshot(path=str(ARTIFACTS / f"claim-{name}-chart.png"))
+    assert not errors, errors
+    page.close()
