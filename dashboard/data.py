@@ -40,7 +40,7 @@ def fingerprint(root: str) -> str:
     digest = hashlib.sha256()
     names = [CLAIMS_FILE, BIB_FILE]
     names += sorted(n for n in os.listdir(root) if n.endswith(".txt")) if os.path.isdir(root) else []
-    store = _store(root) if names[2:] or os.path.isdir(root) else None
+    store = _store(root) if os.path.isdir(root) else None
     for name in names:
         path = os.path.join(root, name)
         digest.update(name.encode())

@@ -38,7 +38,7 @@ from pydantic import ValidationError
 from kb.anchors import index_for, prime
 from kb.bibliography import Bibliography, parse_bibliography
 from kb.checks import CHECKS, CODES, PER_CLAIM
-from kb.claims import ClaimsDocument, LineMap, ParseMemo, chunk_hash, parse_claims, parse_yaml
+from kb.claims import ClaimsDocument, LineMap, ParseMemo, chunk_hash, parse_claims, parse_entry
 from kb.load import (
     BIB_FILE,
     CLAIMS_FILE,
@@ -185,14 +185,10 @@ class _State:
         entries = [*self.claim_line_ids, *self.study_line_ids.values()]
         ids = [*entries, *(_lines_id(i) for i in entries),
                *(_ref_id(self.bib_digest, k) for k in self.ref_keys),
-               "L" + self.claims_digest, "B" + self.bib_digest]
+               _rid("L", self.claims_digest), _rid("B", self.bib_digest)]
         if self.article_digest:
-            ids += ["A" + self.article_digest, "T" + self.article_digest]
+            ids += [_rid("A", self.article_digest), _rid("T", self.article_digest)]
         return ids
-
-
-def _live(state: _State) -> list[str]:
-    return state.record_ids()
 
 
 def load_kb_cached(root: str = ".", *, memo: ParseMemo | None = None,
@@ -271,14 +267,15 @@ def _article_digest(store: Store, root: str, rel: str | None) -> str | None:
 # --- nothing changed: a state, read lazily -------------------------------------------------
 
 
-def _from_state(store: Store, root: str, state: _State) -> tuple[KnowledgeBase, Report] | None:
+def _from_state(store: Store, root: str, state: _State,
+                records: Records | None = None) -> tuple[KnowledgeBase, Report] | None:
     if state.whole is not None:
         return _rooted(state.whole, root), state.report
-    records = Records(store, _decode)
+    records = records or Records(store, _decode)
     article_text = None
     if state.has_article_text:
         try:
-            article_text = records.get("T" + (state.article_digest or ""))
+            article_text = records.get(_rid("T", state.article_digest or ""))
         except KeyError:
             return None
     lines = LineMap()
@@ -330,7 +327,7 @@ def _apply_edit(store: Store, root: str, prev: _State, raw: bytes, claims_digest
         return None
     records = Records(store, _decode)
     try:
-        layout, groups, indent, old_newlines = records.get("L" + prev.claims_digest)
+        layout, groups, indent, old_newlines = records.get(_rid("L", prev.claims_digest))
     except KeyError:
         return None
     n = len(layout)
@@ -349,15 +346,14 @@ def _apply_edit(store: Store, root: str, prev: _State, raw: bytes, claims_digest
             or re.search(r"\n[^ \r\n#-]" if indent == "" else r"\n[^ \r\n#]", region)
             or (b + delta < len(raw) and not region.endswith("\n"))):
         return None
-    sub = ClaimsDocument()
-    value = parse_yaml(region, CLAIMS_FILE, sub)
-    if sub.problems or not isinstance(value, list) or len(value) != 1:
+    parsed = parse_entry("claim", region, CLAIMS_FILE)
+    if parsed is None:
         return None
     try:
-        claim = Claim.model_validate(value[0])
+        claim = Claim.model_validate(parsed[0])
     except ValidationError:
         return None
-    rel = {p.replace("[0]", "", 1): n for p, n in sub.lines.items() if p.startswith("[0]")}
+    rel = parsed[1]
     index = sum(1 for entry in layout[:k] if entry[0] == "claim")
     if index not in prev.claim_positions or index >= len(prev.claim_line_ids):
         return None
@@ -377,7 +373,8 @@ def _apply_edit(store: Store, root: str, prev: _State, raw: bytes, claims_digest
     new_key = chunk_hash("claim", raw[a:b + delta])
     rid = _rid("c", new_key)
     new_layout = [*layout[:k], ("claim", a, b + delta, line, new_key),
-                  *((kd, x + delta, y + delta, ln + shift, h) for kd, x, y, ln, h in layout[k + 1:])]
+                  *((kd, x + delta, y + delta, ln + shift, h)
+                    for kd, x, y, ln, h in layout[k + 1:])]
     valid_at = prev.claim_positions.index(index)
     state = dataclasses.replace(
         prev, claims_digest=claims_digest,
@@ -388,16 +385,18 @@ def _apply_edit(store: Store, root: str, prev: _State, raw: bytes, claims_digest
                        for s, o in prev.study_offsets.items()},
         flat_lines={p: n + shift if n > end_line else n for p, n in prev.flat_lines.items()},
     )
-    kb, _ = _from_state(store, root, dataclasses.replace(state, report=Report()))
-    records = kb.claims._records  # type: ignore[attr-defined]
-    records._memo[rid] = claim
-    records._memo[_lines_id(rid)] = rel
+    records.remember(rid, claim)
+    records.remember(_lines_id(rid), rel)
+    loaded = _from_state(store, root, state, records)
+    if loaded is None:
+        return None
+    kb = loaded[0]
 
     # Its problems: the per-claim checks on this claim alone, merged where a full load
     # would have found them.
     if kb.article_text is not None and prev.article_digest:
         try:
-            prime(kb.article_text, records.get("A" + prev.article_digest))
+            prime(kb.article_text, records.get(_rid("A", prev.article_digest)))
         except KeyError:
             pass
     alone = dataclasses.replace(kb, claims=(claim,), claim_positions=(index,))
@@ -427,7 +426,7 @@ def _apply_edit(store: Store, root: str, prev: _State, raw: bytes, claims_digest
         new_groups = list(groups)
         new_groups[g] = _group_hashes(new_layout[g * GROUP:(g + 1) * GROUP], raw)[0]
         store.put_state(key, state, [*_encode_entry(rid, claim, rel),
-                                     ("L" + claims_digest, (new_layout, new_groups, indent,
+                                     (_rid("L", claims_digest), (new_layout, new_groups, indent,
                                                             old_newlines + shift))])
     except StoreError:
         pass
@@ -447,7 +446,7 @@ def _group_hashes(layout: list[tuple[str, int, int, int, str]], raw: bytes) -> l
 def _entry_same(entry: tuple[str, int, int, int, str], raw: bytes, delta: int) -> bool:
     kind, x, y, _, h = entry
     return 0 <= x + delta and y + delta <= len(raw) and \
-        hashlib.sha1(kind.encode() + raw[x + delta:y + delta]).hexdigest() == h
+        chunk_hash(kind, raw[x + delta:y + delta]) == h
 
 
 def _group_same(layout: list[tuple[str, int, int, int, str]], groups: list[str], g: int,
@@ -497,19 +496,25 @@ def _parse(root: str, store: Store | None, memo: ParseMemo | None, progress: Pro
            claims_raw: bytes | None = None, bib_raw: bytes | None = None,
            keys: tuple[str, str, str] | None = None) -> tuple[KnowledgeBase, Report]:
     claims_path, bib_path = os.path.join(root, CLAIMS_FILE), os.path.join(root, BIB_FILE)
+    read_here = claims_raw is None or bib_raw is None
     if claims_raw is None:
         claims_raw = read_bytes(claims_path)
     if bib_raw is None:
         bib_raw = read_bytes(bib_path)
     if claims_raw is None or bib_raw is None:
         return load_kb(root, progress)
+    if read_here and keys is not None and (
+            hashlib.sha256(claims_raw).hexdigest() != keys[1]
+            or hashlib.sha256(bib_raw).hexdigest() != keys[2]):
+        keys = None  # a file changed since its hash was taken: load it, but do not keep it
     bib: Bibliography | None = None
     records = Records(store, _decode) if store is not None else None
     bib_digest = keys[2] if keys else ""
     if records is not None:
         try:
-            ref_keys, bib_problems, count = records.get("B" + bib_digest)
+            ref_keys, bib_problems, count = records.get(_rid("B", bib_digest))
             refs = LazyMapping(records, {k: _ref_id(bib_digest, k) for k in ref_keys})
+            refs.materialize()  # the checks read them all anyway; a lost record shows here
             bib = Bibliography(refs, count, bib_problems)  # type: ignore[arg-type]
         except KeyError:
             bib = None
@@ -529,7 +534,7 @@ def _parse(root: str, store: Store | None, memo: ParseMemo | None, progress: Pro
     if store is None or keys is None:
         return kb, report
     try:
-        _save(store, root, kb, report, doc, bib, keys, new_bib)
+        _save(store, root, kb, report, doc, bib, keys, new_bib, claims_raw)
     except (StoreError, KeyError, OSError):
         pass
     return kb, report
@@ -561,8 +566,9 @@ def _decode(record_id: str, value: Any) -> Any:
 
 
 def _rid(kind: str, content_key: str) -> str:
-    """A record's id: its kind, the code version (records are plain data shaped by the
-    models, so another `kb` never reads them) and the hash of the text it came from."""
+    """A record's id: its kind, the code version (records are shaped by this code, so
+    another `kb` never reads them, and records made together always match) and the hash of
+    what it came from. Every record id is made here."""
     return f"{kind}{code_version()[:8]}{content_key}"
 
 
@@ -571,7 +577,10 @@ def _ref_id(bib_digest: str, key: str) -> str:
 
 
 def _save(store: Store, root: str, kb: KnowledgeBase, report: Report, doc: ClaimsDocument,
-          bib: Bibliography, keys: tuple[str, str, str], new_bib: bool) -> None:
+          bib: Bibliography, keys: tuple[str, str, str], new_bib: bool,
+          claims_raw: bytes) -> None:
+    """Keep a parsed base as records and a state (`claims_raw`: the bytes parsed, whose
+    hash is in `keys`)."""
     key, claims_digest, bib_digest = keys
     article_rel = kb.article.text if kb.article else None
     article_digest = _article_digest(store, root, article_rel) if kb.article_text else None
@@ -579,7 +588,7 @@ def _save(store: Store, root: str, kb: KnowledgeBase, report: Report, doc: Claim
                    report)
     items: list[tuple[str, Any]] = []
     if new_bib:
-        items.append(("B" + bib_digest, (list(bib.references), bib.problems,
+        items.append((_rid("B", bib_digest), (list(bib.references), bib.problems,
                                               bib.entry_count)))
         items += [(_ref_id(bib_digest, k), (ref.key, ref.entry_type, dict(ref.fields), ref.line))
                   for k, ref in bib.references.items()]
@@ -587,7 +596,7 @@ def _save(store: Store, root: str, kb: KnowledgeBase, report: Report, doc: Claim
     lines = doc.lines
     if doc.layout is None or not isinstance(lines, LineMap):
         state.whole = kb
-        store.put_state(key, state, items, _live)
+        store.put_state(key, state, items, _State.record_ids)
         return
     by_position = dict(zip(kb.claim_positions, kb.claims, strict=True))
     for pos, (rel, offset) in enumerate(lines.claims):
@@ -607,16 +616,14 @@ def _save(store: Store, root: str, kb: KnowledgeBase, report: Report, doc: Claim
     state.article, state.settings = kb.article, kb.settings
     state.claim_positions, state.invalid_claims = kb.claim_positions, kb.invalid_claims
     state.invalid_studies, state.flat_lines = kb.invalid_studies, dict(lines.flat)
-    raw = read_bytes(os.path.join(root, CLAIMS_FILE))
-    if raw is not None and not raw.startswith(b"\xef\xbb\xbf") and doc.layout and \
-            hashlib.sha256(raw).hexdigest() == claims_digest:
-        items.append(("L" + claims_digest, (doc.layout, _group_hashes(doc.layout, raw),
+    if doc.layout and not claims_raw.startswith(b"\xef\xbb\xbf"):
+        items.append((_rid("L", claims_digest), (doc.layout, _group_hashes(doc.layout, claims_raw),
                                             *doc.layout_info)))
     if kb.article_text is not None and article_digest:
         state.has_article_text = True
-        items.append(("T" + article_digest, kb.article_text))
-        items.append(("A" + article_digest, index_for(kb.article_text)._norm_text))
-    store.put_state(key, state, items, _live)
+        items.append((_rid("T", article_digest), kb.article_text))
+        items.append((_rid("A", article_digest), index_for(kb.article_text)._norm_text))
+    store.put_state(key, state, items, _State.record_ids)
 
 
 def _rooted(kb: KnowledgeBase, root: str) -> KnowledgeBase:

@@ -308,6 +308,27 @@ def _chunks(text: str) -> list[_Chunk] | None:
     return chunks
 
 
+def parse_entry(kind: str, text: str, file: str) -> tuple[Any, dict[str, int]] | None:
+    """One piece of claims.yaml ("claim", "study" or "section") as (data, line of each data
+    path relative to the piece), or None if it is not cleanly one such piece."""
+    sub = ClaimsDocument()
+    value = parse_yaml(text, file, sub)
+    if value is None or sub.problems:
+        return None
+    if kind == "claim":
+        if not isinstance(value, list) or len(value) != 1:
+            return None
+        return value[0], {intern(p.replace("[0]", "", 1)): n
+                          for p, n in sub.lines.items() if p.startswith("[0]")}
+    if not isinstance(value, dict) or (kind == "study" and len(value) != 1):
+        return None
+    if kind == "study":
+        (name,) = value
+        # Keyed by what follows the study's key, so entries share their paths.
+        return value, {intern(p[len(str(name)):]): n for p, n in sub.lines.items() if p}
+    return value, {intern(p): n for p, n in sub.lines.items() if p}
+
+
 def _parse_chunked(text: str, file: str, doc: ClaimsDocument, memo: ParseMemo,
                    item_keys: dict[str, str]) -> dict[str, Any] | None:
     chunks = _chunks(text)
@@ -328,38 +349,19 @@ def _parse_chunked(text: str, file: str, doc: ClaimsDocument, memo: ParseMemo,
     for chunk in chunks:
         if chunk.start > at:  # text between entries (section headers, comments)
             gap = text[at:chunk.start].encode()
-            layout.append(("gap", at_byte, at_byte + len(gap), at_line,
-                           hashlib.sha1(b"gap" + gap).hexdigest()))
+            layout.append(("gap", at_byte, at_byte + len(gap), at_line, chunk_hash("gap", gap)))
             at_byte += len(gap)
         chunk_text = chunk.text
         at, at_line = chunk.end, chunk.line + chunk_text.count("\n")
         encoded = chunk_text.encode()
-        key = hashlib.sha1(chunk.kind.encode() + encoded).hexdigest()
+        key = chunk_hash(chunk.kind, encoded)
         layout.append((chunk.kind, at_byte, at_byte + len(encoded), chunk.line, key))
         at_byte += len(encoded)
         hit = memo.parsed.get(key)
         if hit is None:
-            sub = ClaimsDocument()
-            value = parse_yaml(chunk_text, file, sub)
-            if value is None or sub.problems:
+            hit = parse_entry(chunk.kind, chunk_text, file)
+            if hit is None:
                 return None  # let the whole-file parse report it in context
-            if chunk.kind == "claim":
-                if not isinstance(value, list) or len(value) != 1:
-                    return None
-                value = value[0]
-                rel = {intern(p.replace("[0]", "", 1)): n
-                       for p, n in sub.lines.items() if p.startswith("[0]")}
-            elif chunk.kind == "study":
-                if not isinstance(value, dict) or len(value) != 1:
-                    return None
-                (name,) = value
-                # Keyed by what follows the study's key, so entries share their paths.
-                rel = {intern(p[len(str(name)):]): n for p, n in sub.lines.items() if p}
-            else:
-                if not isinstance(value, dict):
-                    return None
-                rel = {intern(p): n for p, n in sub.lines.items() if p}
-            hit = (value, rel)
             if memo.keep:
                 memo.parsed[key] = hit
         memo._used_parsed.add(key)
@@ -389,8 +391,7 @@ def _parse_chunked(text: str, file: str, doc: ClaimsDocument, memo: ParseMemo,
                 doc.lines[p] = n + offset
     if at < len(text):
         gap = text[at:].encode()
-        layout.append(("gap", at_byte, at_byte + len(gap), at_line,
-                       hashlib.sha1(b"gap" + gap).hexdigest()))
+        layout.append(("gap", at_byte, at_byte + len(gap), at_line, chunk_hash("gap", gap)))
     first = next((c.text for c in chunks if c.kind == "claim"), "")
     doc.layout_info = (first[:len(first) - len(first.lstrip(" "))], text.count("\n"))
     return data

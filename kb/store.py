@@ -314,6 +314,10 @@ class Records:
             value = self._memo[record_id] = self._decode(record_id, self.store.get(record_id))
             return value
 
+    def remember(self, record_id: str, value: Any) -> None:
+        """A decoded value known without reading it (a record this process just made)."""
+        self._memo[record_id] = value
+
     def get_many(self, record_ids: Iterable[str]) -> dict[str, Any]:
         ids = list(record_ids)
         missing = [r for r in ids if r not in self._memo]
@@ -327,35 +331,16 @@ class Records:
         return {r: self._memo[r] for r in ids}
 
 
-def _first(record: Any) -> Any:
-    return record[0]
-
-
-def _second(record: Any) -> Any:
-    return record[1]
-
-
-def _whole(record: Any) -> Any:
-    return record
-
-
-PICKS: dict[str, Callable[[Any], Any]] = {"first": _first, "second": _second, "whole": _whole}
-
-
 class LazyMapping(Mapping[str, V], Generic[V]):
-    """A read-only mapping whose values are store records, decoded on first use.
+    """A read-only mapping whose values are store records (key -> record id), decoded on
+    first use; `values()` and `items()` fetch in batches."""
 
-    `pick` names which part of a record is the value ("first", "second" or "whole": records
-    may hold more, such as line maps). `values()` and `items()` fetch in batches.
-    """
-
-    def __init__(self, records: Records, ids: Mapping[str, str], pick: str = "whole") -> None:
+    def __init__(self, records: Records, ids: Mapping[str, str]) -> None:
         self._records = records
         self._ids = ids
-        self._pick = PICKS[pick]
 
     def __getitem__(self, key: str) -> V:
-        return self._pick(self._records.get(self._ids[key]))
+        return self._records.get(self._ids[key])
 
     def __contains__(self, key: object) -> bool:
         return key in self._ids
@@ -372,8 +357,7 @@ class LazyMapping(Mapping[str, V], Generic[V]):
 
     def materialize(self) -> dict[str, V]:
         got = self._records.get_many(self._ids.values())
-        pick = self._pick
-        return {k: pick(got[rid]) for k, rid in self._ids.items()}
+        return {k: got[rid] for k, rid in self._ids.items()}
 
     def values(self):  # type: ignore[override]
         return self.materialize().values()
@@ -392,12 +376,11 @@ class LazyMapping(Mapping[str, V], Generic[V]):
 
 
 class LazySequence(Sequence[V], Generic[V]):
-    """A read-only sequence of store records, decoded on first use (see `LazyMapping`)."""
+    """A read-only sequence of store records (by id), decoded on first use."""
 
-    def __init__(self, records: Records, ids: Sequence[str], pick: str = "whole") -> None:
+    def __init__(self, records: Records, ids: Sequence[str]) -> None:
         self._records = records
         self._ids = ids
-        self._pick = PICKS[pick]
 
     @overload
     def __getitem__(self, index: int) -> V: ...
@@ -409,22 +392,18 @@ class LazySequence(Sequence[V], Generic[V]):
         if isinstance(index, slice):
             ids = self._ids[index]
             got = self._records.get_many(ids)
-            return tuple(self._pick(got[r]) for r in ids)
-        return self._pick(self._records.get(self._ids[index]))
+            return tuple(got[r] for r in ids)
+        return self._records.get(self._ids[index])
 
     def __iter__(self) -> Iterator[V]:
         got = self._records.get_many(self._ids)
-        pick = self._pick
-        return iter([pick(got[r]) for r in self._ids])
+        return iter([got[r] for r in self._ids])
 
     def __len__(self) -> int:
         return len(self._ids)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and tuple(self) == tuple(other)
-
-    def __add__(self, other: Sequence[V]) -> tuple[V, ...]:
-        return tuple(self) + tuple(other)
 
     def __repr__(self) -> str:
         return f"LazySequence({len(self)} records)"

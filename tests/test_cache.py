@@ -86,3 +86,32 @@ def test_broken_files_report_like_plain_load(tmp_path: Path) -> None:
     assert load_kb_cached(str(kb_dir))[1] == load_kb(str(kb_dir))[1]
     assert load_kb_cached(str(tmp_path / "missing"))[1].codes() == [
         ("kb-missing", str(tmp_path / "missing"), None)]
+
+
+def test_a_new_kb_version_never_mixes_with_old_records(tmp_path: Path, monkeypatch) -> None:
+    """Records written by another version of `kb` are not read: a changed claims file under
+    new code parses afresh rather than pairing old bibliography records with new ids."""
+    kb_dir = make_kb(tmp_path)
+    load_kb_cached(str(kb_dir))
+    from kb import cache
+    monkeypatch.setattr(cache, "code_version", lambda: "another-kb-version")
+    claims = kb_dir / "claims.yaml"
+    claims.write_text(claims.read_text(encoding="utf-8").replace(
+        "Needling is very safe.", "Needling is safe enough."), encoding="utf-8")
+    assert same(load_kb_cached(str(kb_dir)), load_kb(str(kb_dir)))
+
+
+def test_lost_bibliography_records_are_parsed_again(tmp_path: Path) -> None:
+    import sqlite3
+
+    from kb.store import DB_FILE
+    kb_dir = make_kb(tmp_path)
+    load_kb_cached(str(kb_dir))
+    db = sqlite3.connect(kb_dir / CACHE_DIR / DB_FILE)
+    db.execute("DELETE FROM records WHERE id LIKE 'r%'")
+    db.commit()
+    db.close()
+    claims = kb_dir / "claims.yaml"
+    claims.write_text(claims.read_text(encoding="utf-8") + "\n# a comment at the end\n",
+                      encoding="utf-8")
+    assert same(load_kb_cached(str(kb_dir)), load_kb(str(kb_dir)))
