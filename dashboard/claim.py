@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import nav
 from dashboard.data import Loaded, load
 from dashboard.graphview import graph_spec
+from dashboard.sof import render_sof
 from dashboard.ui import (
     LONG_TERM_ICON,
     VERDICT_COLOURS,
@@ -139,6 +140,7 @@ def render() -> None:
         if not claim.checkable:
             st.info(f"Not checkable: {md_escape(claim.not_checkable_reason or 'no reason given')}")
 
+    render_sof(data, claim)
     st.subheader("Evidence")
     df = evidence_frame(data, claim)
     if df.empty:

@@ -15,6 +15,7 @@ from typing import Any
 
 from kb.grading import Grade
 from kb.model import KnowledgeBase, Verdict
+from kb.sof import headline_effect, sof_applies
 from kb.text import safe_url
 
 RATING: Mapping[Verdict, tuple[int, str]] = {
@@ -57,6 +58,8 @@ def claim_reviews(kb: KnowledgeBase, grades: Mapping[str, Grade], *, site_url: s
         explanation = g.statement + (f" Certainty: {g.certainty.label}." if g.certainty else "")
         if g.lacking_long_term:
             explanation += " Long-term trials are lacking."
+        if sof_applies(claim) and (effect := headline_effect(kb, claim)):
+            explanation += f" {effect}"
         review_date = (claim.review.date.isoformat() if claim.review.date else date)
         out.append({
             "@context": "https://schema.org",

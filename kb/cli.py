@@ -27,6 +27,7 @@ from kb.importer import apply_import, plan_import, read_incoming
 from kb.load import BIB_FILE, CLAIMS_FILE, load_kb
 from kb.model import KnowledgeBase
 from kb.problems import Report
+from kb.sof import sof_records
 from kb.report import ReportMeta, base_version, render_html, render_markdown
 from kb.sources import read_text
 from kb.text import safe_url
@@ -113,6 +114,18 @@ def cmd_verdicts(args: argparse.Namespace) -> int:
         return code
     grades = grade_all(kb, report)
     _emit(exports.verdicts_as(args.format, kb, grades), args)
+    return 0
+
+
+def cmd_sof(args: argparse.Namespace) -> int:
+    kb, report = _load(args)
+    if (code := _stop_on_errors(report)) is not None:
+        return code
+    if args.claim is not None and kb.claim(args.claim) is None:
+        sys.stderr.write(f"kb sof: no claim '{args.claim}' in this knowledge base\n")
+        return 2
+    records = sof_records(kb, None if args.claim is None else [args.claim])
+    _emit(exports.sof_as(args.format, records), args)
     return 0
 
 
@@ -285,6 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="text file (default: the article in claims.yaml)")
     add("verdicts", cmd_verdicts, "Grade every claim and print the verdicts with their reasons.",
         ("table", "json", "csv", "markdown"))
+    p = add("sof", cmd_sof,
+            "Summary of findings: one row per link with a finding (effect, participants, "
+            "certainty, downgrades, follow-up).", ("table", "json", "csv"))
+    p.add_argument("claim", nargs="?", help="claim id (default: every effect or safety claim)")
     p = add("impact", cmd_impact,
             "Show which claims rest on a study and how their verdicts change without it.",
             ("table", "json"))

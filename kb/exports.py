@@ -17,6 +17,7 @@ from kb.grading import Grade
 from kb.graph import GapCell, ImpactRow, Overlap
 from kb.model import KnowledgeBase
 from kb.rules import HORIZONS
+from kb.sof import SOF_FIELDS
 
 
 def verdict_records(kb: KnowledgeBase, grades: Mapping[str, Grade]) -> list[dict[str, Any]]:
@@ -87,6 +88,26 @@ def verdicts_as(fmt: str, kb: KnowledgeBase, grades: Mapping[str, Grade]) -> str
         return _markdown(headers, rows)
     short = [row[:6] for row in rows]
     return _table(headers[:6], short)
+
+
+def sof_as(fmt: str, records: Sequence[Mapping[str, Any]]) -> str:
+    """`kb sof`: one row per link with a finding (JSON keeps downgrades as objects)."""
+    if fmt == "json":
+        return json.dumps(list(records), indent=2, ensure_ascii=False)
+
+    def flat(items: Any) -> str:
+        return "; ".join(f"{d['domain']} ({d['level']}): {d['reason']}" for d in items)
+    rows = [[*(r[f] for f in SOF_FIELDS if f not in ("downgrades", "upgrades")),
+             flat(r["downgrades"]), flat(r["upgrades"])] for r in records]
+    headers = [f for f in SOF_FIELDS if f not in ("downgrades", "upgrades")]
+    headers += ["downgrades", "upgrades"]
+    if fmt == "csv":
+        return _csv(headers, rows)
+    if not records:
+        return "No link with a finding."
+    short = ["claim", "study", "outcome", "participants", "measure", "value", "ci_low",
+             "ci_high", "certainty", "follow_up_weeks"]
+    return _table(short, [[r[f] for f in short] for r in records])
 
 
 def impact_as(fmt: str, key: str, rows: Sequence[ImpactRow]) -> str:

@@ -15,6 +15,7 @@ from kb.grading import Grade
 from kb.graph import evidence_gaps
 from kb.model import KnowledgeBase, Verdict
 from kb.rules import HORIZONS, link_horizon
+from kb.sof import POOLING_LABEL, SofRow, sof_applies, sof_rows
 from kb.text import doi_url, full_citation, pubmed_url, safe_url, short_citation
 
 
@@ -98,6 +99,7 @@ def render_markdown(kb: KnowledgeBase, grades: Mapping[str, Grade], meta: Report
         if g.override:
             lines += [f"**Editor's override:** {g.override.verdict.label}: "
                       f"{_md(g.override.rationale or '')}", ""]
+        lines += sof_markdown(kb, cid)
         rows = _rows(kb, cid)
         if rows:
             lines += ["| Study | Design | Stance | Certainty | Follow-up | Note |",
@@ -185,6 +187,7 @@ def render_html(kb: KnowledgeBase, grades: Mapping[str, Grade], meta: ReportMeta
         if g.override:
             out.append(f"<p><strong>Editor's override:</strong> {_badge(g.override.verdict)} "
                        f"{_e(g.override.rationale or '')}</p>")
+        out += sof_html(kb, cid)
         rows = _rows(kb, cid)
         if rows:
             out.append("<table><thead><tr><th>Study</th><th>Design</th><th>n</th>"
@@ -214,3 +217,59 @@ def render_html(kb: KnowledgeBase, grades: Mapping[str, Grade], meta: ReportMeta
         out.append(f'<li id="ref-{_e(key)}">{_e(full_citation(ref))} {links}</li>')
     out.append("</ol></body></html>")
     return "\n".join(out) + "\n"
+
+
+# --- Summary of findings (GRADE SoF table per effect claim; data from kb.sof) -------------
+
+_SOF_HEADERS = ("Outcome", "№ of participants (studies)", "Certainty", "Effect (95% CI)",
+                "Follow-up", "What happens")
+
+
+def _sof_of(kb: KnowledgeBase, claim_id: str) -> list[SofRow]:
+    claim = kb.claim(claim_id)
+    if claim is None or not sof_applies(claim):
+        return []
+    return sof_rows(kb, claim)
+
+
+def sof_markdown(kb: KnowledgeBase, claim_id: str) -> list[str]:
+    """The claim's summary of findings as Markdown lines (none for non-effect claims)."""
+    rows = _sof_of(kb, claim_id)
+    if not rows:
+        return []
+    lines = ["**Summary of findings**", "",
+             "| " + " | ".join(_SOF_HEADERS) + " |", "|" + "---|" * len(_SOF_HEADERS)]
+    notes: dict[str, int] = {}
+    for r in rows:
+        marks = "".join(f"<sup>{notes.setdefault(n, len(notes) + 1)}</sup>" for n in r.footnotes)
+        lines.append(f"| {_md(r.outcome)} | {_md(r.participants_text)} | "
+                     f"{_md(r.certainty_text)}{marks} | {_md(r.effect)} | {_md(r.follow_up)} | "
+                     f"{_md(r.statement)} |")
+    lines.append("")
+    if notes:
+        lines += [*(f"{i}. {_md(n)}" for n, i in notes.items()), ""]
+    if any(r.pooled for r in rows):
+        lines += [f"Pooled estimates: {_md(POOLING_LABEL)}.", ""]
+    return lines
+
+
+def sof_html(kb: KnowledgeBase, claim_id: str) -> list[str]:
+    """The claim's summary of findings as HTML (none for non-effect claims)."""
+    rows = _sof_of(kb, claim_id)
+    if not rows:
+        return []
+    out = ['<table class="sof"><caption>Summary of findings</caption><thead><tr>'
+           + "".join(f"<th>{_e(h)}</th>" for h in _SOF_HEADERS) + "</tr></thead><tbody>"]
+    notes: dict[str, int] = {}
+    for r in rows:
+        marks = "".join(f"<sup>{notes.setdefault(n, len(notes) + 1)}</sup>" for n in r.footnotes)
+        out.append(f"<tr><td>{_e(r.outcome)}</td><td>{_e(r.participants_text)}</td>"
+                   f"<td>{_e(r.certainty_text)}{marks}</td><td>{_e(r.effect)}</td>"
+                   f"<td>{_e(r.follow_up)}</td><td>{_e(r.statement)}</td></tr>")
+    out.append("</tbody></table>")
+    if notes:
+        out.append('<ol class="sof-notes">' + "".join(f"<li>{_e(n)}</li>" for n in notes)
+                   + "</ol>")
+    if any(r.pooled for r in rows):
+        out.append(f'<p class="meta">Pooled estimates: {_e(POOLING_LABEL)}.</p>')
+    return out

@@ -130,3 +130,35 @@ def test_edit_is_seen_on_rerun(monkeypatch, tmp_path: Path) -> None:
         encoding="utf-8")
     at.run()
     assert "Needling is quite safe." in list(at.dataframe[0].value["statement"])
+
+
+def test_claim_page_summary_of_findings_and_forest_plot(monkeypatch) -> None:
+    import json
+
+    from conftest import FIXTURES
+
+    at = run_page(monkeypatch, "claim", FIXTURES / "kb_sof", claim="short-term-pain")
+    assert "Summary of findings" in [s.value for s in at.subheader]
+    sof = next(d.value for d in at.dataframe if "Outcome" in d.value.columns)
+    assert list(sof.columns) == ["Outcome", "№ of participants (studies)", "Certainty",
+                                 "Effect (95% CI)", "Follow-up", "What happens"]
+    assert sof.iloc[0]["№ of participants (studies)"] == "320 (2 studies; 1 more within a review)"
+    assert sof.iloc[0]["Certainty"].startswith("⊕⊕⊕◯ MODERATE [1]")
+    assert "Assessors were not blinded" in texts(at)
+    assert "not a systematic review" in texts(at)
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    forest = [s for s in specs if "diamond" in json.dumps(s)]
+    assert len(forest) == 1
+    rows = forest[0]["layer"][0]["encoding"]["y"]["sort"]
+    assert rows[:3] == ["gamma2021review", "alpha2020trial", "beta2022trial"]
+    assert rows[3].startswith("Pooled, I² ") and rows[3].endswith("(exploratory)")
+
+
+def test_summary_of_findings_only_for_effect_claims(monkeypatch) -> None:
+    from conftest import FIXTURES
+
+    at = run_page(monkeypatch, "claim", FIXTURES / "kb_sof", claim="long-term-unknown")
+    assert "Summary of findings" not in [s.value for s in at.subheader]
+    at = run_page(monkeypatch, "claim", FIXTURES / "kb_sof", claim="very-safe")
+    assert "Summary of findings" in [s.value for s in at.subheader]
+    assert not any("diamond" in c.proto.spec for c in at.get("vega_lite_chart"))

@@ -1,0 +1,92 @@
+"""Claim page section: the GRADE summary of findings and forest plots (data from kb.sof)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard.data import Loaded
+from dashboard.ui import VERDICT_COLOURS, md_escape
+from kb.model import Claim, Verdict
+from kb.sof import POOLING_LABEL, ForestPlot, SofRow, forest_plots, sof_applies, sof_rows
+
+ROW_HEIGHT = 40
+LABEL_LIMIT = 260
+
+
+def sof_frame(rows: list[SofRow]) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The table in GRADE's layout, and its footnotes numbered in order of first use."""
+    notes: dict[str, int] = {}
+    out = []
+    for r in rows:
+        marks = " ".join(f"[{notes.setdefault(n, len(notes) + 1)}]" for n in r.footnotes)
+        out.append({
+            "Outcome": r.outcome,
+            "№ of participants (studies)": r.participants_text,
+            "Certainty": f"{r.certainty_text} {marks}".rstrip(),
+            "Effect (95% CI)": r.effect,
+            "Follow-up": r.follow_up,
+            "What happens": r.statement,
+        })
+    return pd.DataFrame(out), notes
+
+
+def forest_chart(plot: ForestPlot) -> alt.LayerChart:
+    """One row per study with its interval, the line of no effect, the pooled diamond."""
+    data = pd.DataFrame([{"label": r.label, "value": r.value, "low": r.ci_low, "high": r.ci_high,
+                          "kind": "study" if r.study else "pooled",
+                          "certainty": r.certainty.label if r.certainty else "",
+                          "timepoint": r.timepoint or ""} for r in plot.rows])
+    order = list(data["label"])
+    x_title = plot.measure.value + (f" ({plot.unit})" if plot.unit else "")
+    scale = alt.Scale(type="log") if plot.log_scale else alt.Scale(zero=False)
+    x = alt.X("value:Q", title=x_title, scale=scale)
+    y = alt.Y("label:N", sort=order, title=None,
+              axis=alt.Axis(labelLimit=LABEL_LIMIT, labelOverlap=False))
+    tooltip = ["label", "value", "low", "high", "certainty", "timepoint"]
+    colour = VERDICT_COLOURS[Verdict.SUPPORTED]
+    base = alt.Chart(data)
+    whiskers = base.mark_rule(color="#444").encode(x=alt.X("low:Q", scale=scale, title=x_title),
+                                                   x2="high:Q", y=y)
+    points = base.transform_filter(alt.datum.kind == "study").mark_square(
+        size=70, color="#222").encode(x=x, y=y, tooltip=tooltip)
+    diamond = base.transform_filter(alt.datum.kind == "pooled").mark_point(
+        shape="diamond", size=260, filled=True, color=colour).encode(x=x, y=y, tooltip=tooltip)
+    null = alt.Chart(pd.DataFrame([{"x": plot.no_effect}])).mark_rule(
+        strokeDash=[6, 3], color="black").encode(x=alt.X("x:Q", scale=scale))
+    return alt.layer(whiskers, points, diamond, null).properties(
+        height=ROW_HEIGHT * len(order))
+
+
+def render_sof(data: Loaded, claim: Claim) -> None:
+    """The claim's summary of findings and its forest plots (effect and safety claims)."""
+    if not sof_applies(claim):
+        return
+    rows = sof_rows(data.kb, claim)
+    st.subheader("Summary of findings")
+    if not rows:
+        st.caption("No linked study reports a finding on this claim.")
+        return
+    frame, notes = sof_frame(rows)
+    st.dataframe(frame, hide_index=True, width="stretch", key="claim_sof",
+                 column_config={"What happens": st.column_config.TextColumn(width="large"),
+                                "Effect (95% CI)": st.column_config.TextColumn(width="medium")})
+    st.markdown("\n".join(f"- **{md_escape(r.outcome)}**: {md_escape(r.statement)}"
+                           for r in rows))
+    for note, number in notes.items():
+        st.caption(f"[{number}] {md_escape(note)}")
+    st.caption("Certainty: ⊕⊕⊕⊕ high · ⊕⊕⊕◯ moderate · ⊕⊕◯◯ low · ⊕◯◯◯ very low (GRADE). "
+               "Effects are the numbers stored with each link, read in the record it names.")
+    plots = forest_plots(data.kb, claim)
+    for i, plot in enumerate(plots):
+        st.markdown(f"**Forest plot: {md_escape(plot.outcome)}, {plot.measure.value}**")
+        st.altair_chart(forest_chart(plot), width="stretch", key=f"claim_forest_{i}")
+        if plot.pooled is not None:
+            left = "; ".join(f"{s} ({why})" for s, why in plot.pooled.left_out)
+            st.caption(f"{md_escape(POOLING_LABEL)}: {md_escape(plot.pooled.text())}. "
+                       f"Dashed line: no effect ({plot.no_effect:g})."
+                       + (f" Not pooled: {md_escape(left)}." if left else ""))
+        else:
+            st.caption(f"Dashed line: no effect ({plot.no_effect:g}). Fewer than two studies "
+                       "with an interval: nothing is pooled.")

@@ -1,0 +1,542 @@
+"""Summary of findings (GRADE SoF): a claim's findings by outcome, with participants, effect,
+certainty and its reasons, follow-up, the informative statement, and an exploratory pooling.
+
+Pure: plain data in, plain data out. Links are grouped under one outcome when their `outcome`
+text is the same (case and spacing aside). Pooling is an exploratory random-effects
+(DerSimonian-Laird) combination of the numbers stored in the base, not a systematic review.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from statsmodels.stats.meta_analysis import combine_effects
+
+from kb.model import (
+    Appraisal,
+    Certainty,
+    Claim,
+    Design,
+    Downgrade,
+    Effect,
+    EffectMeasure,
+    EvidenceLink,
+    KnowledgeBase,
+    Settings,
+    Stance,
+    Upgrade,
+)
+from kb.rules import horizon_of, link_weeks
+
+# GRADE's certainty symbols, as GRADEpro prints them.
+CERTAINTY_SYMBOLS: Mapping[Certainty, str] = {
+    Certainty.HIGH: "⊕⊕⊕⊕", Certainty.MODERATE: "⊕⊕⊕◯",
+    Certainty.LOW: "⊕⊕◯◯", Certainty.VERY_LOW: "⊕◯◯◯",
+}
+NOT_REPORTED = "not reported in the stored record"
+NO_OUTCOME = "outcome not stated"
+# A 95% interval spans 2 x 1.96 standard errors (normal approximation).
+Z95 = 1.96
+POOLING_LABEL = ("Exploratory random-effects pooling (DerSimonian-Laird) of the numbers stored "
+                 "in this knowledge base, not a systematic review")
+# Cohen's conventions for a standardised mean difference: below 0.5 is small ("slightly").
+SMD_SMALL = 0.5
+FINDING_STANCES = (Stance.SUPPORTS, Stance.REFUTES, Stance.MIXED)
+_HORIZON_PHRASES = {"immediate": "immediately after treatment", "short-term": "in the short term",
+                    "intermediate": "in the intermediate term", "long-term": "in the long term"}
+# Subjects of informative statements: the PICO intervention when it is this short.
+MAX_SUBJECT_CHARS = 40
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One link with a finding (a stance on the claim, or a stored effect)."""
+
+    claim_id: str
+    study: str
+    design: Design | None
+    stance: Stance
+    outcome: str
+    participants: int | None
+    certainty: Certainty
+    effect: Effect | None
+    downgrades: tuple[Downgrade, ...]
+    upgrades: tuple[Upgrade, ...]
+    follow_up: str | None
+    follow_up_weeks: float | None
+    locator: str | None
+
+    @property
+    def numeric(self) -> bool:
+        e = self.effect
+        return e is not None and e.measure is not EffectMeasure.NARRATIVE and e.value is not None
+
+    @property
+    def poolable(self) -> bool:
+        e = self.effect
+        return (self.numeric and e is not None and e.ci_low is not None
+                and e.ci_high is not None and e.ci_high > e.ci_low)
+
+
+def sof_applies(claim: Claim) -> bool:
+    """Summaries of findings are for claims about effects or harms."""
+    return claim.kind.is_effect
+
+
+def findings(kb: KnowledgeBase, claim: Claim) -> list[Finding]:
+    """The links of a claim that carry a finding, in file order."""
+    return [_finding(claim.id, link, kb.studies.get(link.study)) for link in claim.evidence
+            if link.stance in FINDING_STANCES or link.effect is not None]
+
+
+def _finding(claim_id: str, link: EvidenceLink, appraisal: Appraisal | None) -> Finding:
+    return Finding(
+        claim_id=claim_id, study=link.study, design=appraisal.design if appraisal else None,
+        stance=link.stance, outcome=" ".join((link.outcome or "").split()),
+        participants=link.participants, certainty=link.certainty, effect=link.effect,
+        downgrades=tuple(link.downgrades), upgrades=tuple(link.upgrades),
+        follow_up=link.follow_up or (appraisal.follow_up if appraisal else None),
+        follow_up_weeks=link_weeks(link, appraisal), locator=link.locator)
+
+
+def outcome_key(outcome: str) -> str:
+    return " ".join(outcome.lower().split()) or NO_OUTCOME
+
+
+# --- effects as text ------------------------------------------------------------------------
+
+def number(x: float) -> str:
+    """A number as records print it: up to 2 decimals, a true minus sign."""
+    text = f"{x:.2f}".rstrip("0").rstrip(".") if abs(x) < 100 else f"{x:.0f}"
+    return text.replace("-", "−")
+
+
+def interval_text(measure: EffectMeasure, value: float, low: float | None,
+                  high: float | None) -> str:
+    """'SMD −0.5 (95% CI −0.8 to −0.2)'."""
+    text = f"{measure.value} {number(value)}"
+    if low is not None and high is not None:
+        text += f" (95% CI {number(low)} to {number(high)})"
+    return text
+
+
+def effect_text(effect: Effect | None) -> str:
+    """An effect with its interval, unit, direction and time point, or 'not reported'."""
+    if effect is None:
+        return NOT_REPORTED
+    if effect.measure is EffectMeasure.NARRATIVE or effect.value is None:
+        return effect.text or NOT_REPORTED
+    text = interval_text(effect.measure, effect.value, effect.ci_low, effect.ci_high)
+    extra = "; ".join(x for x in (effect.unit, effect.direction) if x)
+    if extra:
+        text += f", {extra}"
+    if effect.timepoint:
+        text += f", at {effect.timepoint}"
+    if effect.comparator:
+        text += f", vs {effect.comparator}"
+    return text
+
+
+# --- exploratory pooling --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Pooled:
+    """A random-effects pooled estimate of two or more stored effects of one outcome."""
+
+    outcome: str
+    measure: EffectMeasure
+    value: float
+    ci_low: float
+    ci_high: float
+    i2: float
+    tau2: float
+    studies: tuple[str, ...]
+    left_out: tuple[tuple[str, str], ...] = ()  # (study, why) not pooled
+    unit: str | None = None
+    label: str = POOLING_LABEL
+
+    def text(self) -> str:
+        return (f"{interval_text(self.measure, self.value, self.ci_low, self.ci_high)}, "
+                f"I² {self.i2:.0%}, {len(self.studies)} studies (exploratory pooling)")
+
+
+def standard_error(measure: EffectMeasure, low: float, high: float) -> float:
+    """SE from a 95% CI; ratios on the log scale."""
+    if measure.is_ratio:
+        low, high = math.log(low), math.log(high)
+    return (high - low) / (2 * Z95)
+
+
+def pool_effects(outcome: str, items: Sequence[Finding],
+                 studies: Mapping[str, Appraisal] | None = None) -> Pooled | None:
+    """Pool the findings of one outcome and measure (None with fewer than two studies).
+
+    A study that a pooled review includes is left out (its result is inside the review's),
+    as is a second effect of the same study.
+    """
+    usable = [f for f in items if f.poolable]
+    if not usable:
+        return None
+    measure = usable[0].effect.measure  # type: ignore[union-attr]
+    usable = [f for f in usable if f.effect.measure is measure]  # type: ignore[union-attr]
+    keys = {f.study for f in usable}
+    inside = {inc: key for key in keys for inc in _includes(studies, key)
+              if inc in keys and inc != key}
+    chosen: list[Finding] = []
+    left_out: list[tuple[str, str]] = []
+    for f in usable:
+        if f.study in inside:
+            left_out.append((f.study, f"included in {inside[f.study]}"))
+        elif any(c.study == f.study for c in chosen):
+            left_out.append((f.study, "a second effect of the same study"))
+        else:
+            chosen.append(f)
+    if len(chosen) < 2:
+        return None
+    eff = np.array([_scale(measure, f.effect.value) for f in chosen])  # type: ignore[union-attr, arg-type]
+    se = np.array([standard_error(measure, f.effect.ci_low, f.effect.ci_high)  # type: ignore[union-attr, arg-type]
+                   for f in chosen])
+    # statsmodels leaves DerSimonian-Laird's tau² negative when Q < df (and takes square
+    # roots of the resulting negative variances); the estimator truncates tau² at 0, where
+    # the random-effects estimate equals the fixed-effect one.
+    with np.errstate(invalid="ignore"):
+        res = combine_effects(eff, se ** 2, method_re="dl")
+        fe, re_ = res.conf_int(use_t=False)[:2]
+    tau2 = float(res.tau2)
+    mean, (low, high) = (res.mean_effect_re, re_) if tau2 > 0 else (res.mean_effect_fe, fe)
+    back = (math.exp if measure.is_ratio else float)
+    units = {f.effect.unit for f in chosen if f.effect and f.effect.unit}  # type: ignore[union-attr]
+    return Pooled(outcome=outcome, measure=measure, value=back(mean),
+                  ci_low=back(low), ci_high=back(high), i2=max(0.0, float(res.i2)),
+                  tau2=max(0.0, tau2), studies=tuple(f.study for f in chosen),
+                  left_out=tuple(left_out), unit=units.pop() if len(units) == 1 else None)
+
+
+def _scale(measure: EffectMeasure, value: float) -> float:
+    return math.log(value) if measure.is_ratio else value
+
+
+def _includes(studies: Mapping[str, Appraisal] | None, key: str) -> list[str]:
+    appraisal = (studies or {}).get(key)
+    return appraisal.includes if appraisal is not None else []
+
+
+def pooled_by_measure(outcome: str, items: Sequence[Finding],
+                      studies: Mapping[str, Appraisal] | None = None) -> list[Pooled]:
+    """One pooled estimate per measure that at least two studies of the outcome report."""
+    measures = dict.fromkeys(f.effect.measure for f in items if f.poolable)  # type: ignore[union-attr]
+    out = []
+    for m in measures:
+        p = pool_effects(outcome, [f for f in items if f.poolable and f.effect.measure is m],  # type: ignore[union-attr]
+                         studies)
+        if p is not None:
+            out.append(p)
+    return out
+
+
+# --- informative statements ----------------------------------------------------------------
+
+def benefit_sign(direction: str | None) -> int:
+    """+1 when higher values are better, -1 when lower are, 0 when the record does not say."""
+    text = (direction or "").lower()
+    if "better" not in text and "benefit" not in text and "favour" not in text:
+        return 0
+    if "lower" in text or "less" in text or "decrease" in text or "negative" in text:
+        return -1
+    if "higher" in text or "more" in text or "increase" in text or "positive" in text:
+        return 1
+    return 0
+
+
+def informative_statement(subject: str, outcome: str, certainty: Certainty,
+                          effect: Effect | Pooled | None, stance: Stance | None = None,
+                          horizon: str | None = None) -> str:
+    """GRADE's informative statement ("may reduce pain slightly in the short term").
+
+    Wording after Santesso et al. 2020 (J Clin Epidemiol 119:126-135): high certainty states
+    the effect, moderate says "probably", low "may", very low "the evidence is very uncertain".
+    """
+    when = f" {_HORIZON_PHRASES[horizon]}" if horizon in _HORIZON_PHRASES else ""
+    if certainty is Certainty.VERY_LOW:
+        of = "" if subject == "It" else f" of {subject[:1].lower()}{subject[1:]}"
+        return f"The evidence is very uncertain about the effect{of} on {outcome}{when}."
+    aux = {Certainty.HIGH: "", Certainty.MODERATE: "probably ", Certainty.LOW: "may "}[certainty]
+    # "may" takes the bare verb; "probably" and plain statements the third person.
+    phrase = _effect_phrase(outcome, effect, stance, finite=certainty is not Certainty.LOW)
+    if phrase is None:
+        return (f"No effect size is stored for {outcome}; the {certainty.label}-certainty "
+                f"evidence {_stance_words(stance)} the claim{when}.")
+    return f"{subject} {aux}{phrase}{when}."
+
+
+def _stance_words(stance: Stance | None) -> str:
+    return {Stance.SUPPORTS: "supports", Stance.REFUTES: "goes against",
+            Stance.MIXED: "is mixed on"}.get(stance, "bears on")  # type: ignore[arg-type]
+
+
+def _effect_phrase(outcome: str, effect: Effect | Pooled | None, stance: Stance | None,
+                   finite: bool) -> str | None:
+    def verb(base: str) -> str:  # "reduce" -> "reduces" unless after "may"
+        return base + "s" if finite else base
+
+    if effect is None or isinstance(effect, Effect) and (
+            effect.measure is EffectMeasure.NARRATIVE or effect.value is None):
+        return None
+    value = effect.value
+    assert value is not None
+    null = effect.measure.no_effect
+    low, high = effect.ci_low, effect.ci_high
+    if low is not None and high is not None and low <= null <= high:
+        return f"{'results' if finite else 'result'} in little to no difference in {outcome}"
+    if value == null:
+        return f"{'results' if finite else 'result'} in little to no difference in {outcome}"
+    direction = effect.direction if isinstance(effect, Effect) else None
+    sign = benefit_sign(direction)
+    up = value > null
+    if sign == 0:
+        word = verb("increase") if up else verb("reduce")
+    elif (sign > 0) == up:
+        word = verb("improve") if sign > 0 else verb("reduce")
+    else:
+        word = verb("worsen") if sign > 0 else verb("increase")
+    size = ""
+    if effect.measure is EffectMeasure.SMD and abs(value) < SMD_SMALL:
+        size = " slightly"
+    return f"{word} {outcome}{size}"
+
+
+def subject_of(claim: Claim) -> str:
+    text = (claim.pico.intervention if claim.pico else None) or ""
+    text = " ".join(text.split())
+    return text[0].upper() + text[1:] if text and len(text) <= MAX_SUBJECT_CHARS else "It"
+
+
+# --- the table -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SofRow:
+    """One outcome of a claim's summary of findings."""
+
+    outcome: str
+    findings: tuple[Finding, ...]
+    studies: tuple[str, ...]  # counted studies (not those inside a review in the row)
+    inside: tuple[str, ...]  # studies whose result is inside a review in the row
+    participants: int | None
+    participants_missing: int
+    certainty: Certainty
+    footnotes: tuple[str, ...]
+    effect: str
+    pooled: tuple[Pooled, ...]
+    follow_up: str
+    max_weeks: float | None
+    horizon: str | None
+    statement: str
+
+    @property
+    def participants_text(self) -> str:
+        """'240 (3 studies)' in GRADE's '№ of participants (studies)' column."""
+        n = len(self.studies)
+        count = "not reported" if self.participants is None else str(self.participants)
+        studies = f"{n} {'study' if n == 1 else 'studies'}"
+        if self.participants is not None and self.participants_missing:
+            studies += f", {self.participants_missing} without a count"
+        if self.inside:
+            studies += f"; {len(self.inside)} more within a review"
+        return f"{count} ({studies})"
+
+    @property
+    def certainty_text(self) -> str:
+        return f"{CERTAINTY_SYMBOLS[self.certainty]} {self.certainty.label.upper()}"
+
+
+def sof_rows(kb: KnowledgeBase, claim: Claim) -> list[SofRow]:
+    """The claim's summary of findings, one row per outcome in order of first mention."""
+    groups: dict[str, list[Finding]] = {}
+    for f in findings(kb, claim):
+        groups.setdefault(outcome_key(f.outcome), []).append(f)
+    return [_row(key, items, claim, kb.studies, kb.settings) for key, items in groups.items()]
+
+
+def _row(key: str, items: list[Finding], claim: Claim, studies: Mapping[str, Appraisal],
+         settings: Settings) -> SofRow:
+    outcome = items[0].outcome or NO_OUTCOME
+    keys = tuple(dict.fromkeys(f.study for f in items))
+    # Participants of trials that a review in the same row includes are inside its count.
+    inside = {inc for k in keys for inc in _includes(studies, k) if inc != k}
+    counted = tuple(k for k in keys if k not in inside)
+    per_study = {k: max((f.participants for f in items if f.study == k and f.participants),
+                        default=None) for k in counted}
+    known = [n for n in per_study.values() if n is not None]
+    best = max((f.certainty for f in items), key=lambda c: c.rank)
+    footnotes = tuple(f"{f.study}: {d.domain.value.replace('-', ' ')} ({d.level.value.replace('-', ' ')}): "
+                      f"{d.reason}" for f in items for d in f.downgrades)
+    footnotes += tuple(f"{f.study}: rated up for {u.domain.value.replace('-', ' ')}: {u.reason}"
+                       for f in items for u in f.upgrades)
+    pooled = tuple(pooled_by_measure(outcome, items, studies))
+    lead = _lead(items, best)
+    weeks = [w for f in items if (w := _weeks(f)) is not None]
+    max_weeks = max(weeks, default=None)
+    if pooled:
+        effect_shown = "; ".join(p.text() for p in pooled)
+        rep: Effect | Pooled | None = pooled[0]
+    else:
+        shown = [(f.study, effect_text(f.effect)) for f in items if f.effect is not None]
+        effect_shown = (shown[0][1] if len(shown) == 1
+                        else "; ".join(f"{s}: {t}" for s, t in shown) or NOT_REPORTED)
+        rep = lead.effect if lead is not None else None
+    horizon_weeks = (_weeks(lead) if lead is not None and not pooled else max_weeks)
+    horizon = horizon_of(horizon_weeks, settings)
+    statement = informative_statement(subject_of(claim), outcome if outcome != NO_OUTCOME
+                                      else "the outcome", best, rep,
+                                      _main_stance(items), horizon)
+    return SofRow(outcome=outcome, findings=tuple(items), studies=counted,
+                  inside=tuple(k for k in keys if k in inside),
+                  participants=sum(known) if known else None,
+                  participants_missing=len(per_study) - len(known), certainty=best,
+                  footnotes=footnotes, effect=effect_shown, pooled=pooled,
+                  follow_up=_follow_up_text(weeks, items), max_weeks=max_weeks,
+                  horizon=horizon, statement=statement)
+
+
+def _weeks(f: Finding) -> float | None:
+    if f.effect is not None and (w := f.effect.timepoint_weeks) is not None:
+        return w
+    return f.follow_up_weeks
+
+
+def _lead(items: Iterable[Finding], best: Certainty) -> Finding | None:
+    """The finding a row's statement speaks for: the most certain one with a number."""
+    ranked = sorted((f for f in items if f.numeric), key=lambda f: -f.certainty.rank)
+    return next((f for f in ranked if f.certainty is best), ranked[0] if ranked else None)
+
+
+def _main_stance(items: Sequence[Finding]) -> Stance | None:
+    stances = {f.stance for f in items if f.stance in FINDING_STANCES}
+    return stances.pop() if len(stances) == 1 else (Stance.MIXED if stances else None)
+
+
+def weeks_text(weeks: float) -> str:
+    """'immediate', '3 days', '12 weeks', '4.3 weeks'."""
+    if weeks == 0:
+        return "immediate"
+    if weeks < 1:
+        days = round(weeks * 7)
+        return f"{days} day{'s' * (days != 1)}"
+    return f"{number(round(weeks, 1))} week{'s' * (weeks != 1)}"
+
+
+def _follow_up_text(weeks: list[float], items: Sequence[Finding]) -> str:
+    if weeks:
+        lo, hi = min(weeks), max(weeks)
+        return weeks_text(lo) if lo == hi else f"{weeks_text(lo)} to {weeks_text(hi)}"
+    words = list(dict.fromkeys(f.follow_up for f in items if f.follow_up))
+    return ", ".join(words) or "not reported"
+
+
+# --- one row per link (kb sof) -------------------------------------------------------------
+
+SOF_FIELDS = ("claim", "study", "outcome", "stance", "participants", "measure", "value",
+              "ci_low", "ci_high", "unit", "direction", "timepoint", "comparator", "source",
+              "text", "certainty", "downgrades", "upgrades", "follow_up_weeks", "locator")
+
+
+def sof_records(kb: KnowledgeBase, claim_ids: Iterable[str] | None = None) -> list[dict[str, object]]:
+    """One plain dict per link with a finding: the `kb sof` export.
+
+    Without `claim_ids`, the claims a summary of findings applies to (`sof_applies`).
+    """
+    wanted = None if claim_ids is None else set(claim_ids)
+    out: list[dict[str, object]] = []
+    for claim in kb.claims:
+        if (claim.id not in wanted) if wanted is not None else not sof_applies(claim):
+            continue
+        for f in findings(kb, claim):
+            e = f.effect
+            out.append({
+                "claim": f.claim_id, "study": f.study, "outcome": f.outcome or None,
+                "stance": f.stance.value, "participants": f.participants,
+                "measure": e.measure.value if e else None, "value": e.value if e else None,
+                "ci_low": e.ci_low if e else None, "ci_high": e.ci_high if e else None,
+                "unit": e.unit if e else None, "direction": e.direction if e else None,
+                "timepoint": e.timepoint if e else None,
+                "comparator": e.comparator if e else None, "source": e.source if e else None,
+                "text": e.text if e else None, "certainty": f.certainty.value,
+                "downgrades": [{"domain": d.domain.value, "level": d.level.value,
+                                "reason": d.reason} for d in f.downgrades],
+                "upgrades": [{"domain": u.domain.value, "level": u.level.value,
+                              "reason": u.reason} for u in f.upgrades],
+                "follow_up_weeks": f.follow_up_weeks, "locator": f.locator,
+            })
+    return out
+
+
+def grading_text(items: Sequence[Downgrade] | Sequence[Upgrade]) -> str:
+    """'risk-of-bias (serious): reason; ...' for one cell of a table."""
+    return "; ".join(f"{d.domain.value} ({d.level.value}): {d.reason}" for d in items)
+
+
+def headline_effect(kb: KnowledgeBase, claim: Claim) -> str | None:
+    """The effect with its interval for the claim's first outcome with a number, for
+    ClaimReview's ratingExplanation ("Pain: SMD −0.5 (95% CI −0.8 to −0.2), at 4 weeks.")."""
+    for row in sof_rows(kb, claim):
+        if row.effect != NOT_REPORTED and (row.pooled or any(f.numeric for f in row.findings)):
+            return f"{row.outcome[:1].upper()}{row.outcome[1:]}: {row.effect}."
+    return None
+
+
+# --- forest plots --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ForestRow:
+    label: str
+    study: str | None  # None for the pooled row
+    value: float
+    ci_low: float | None
+    ci_high: float | None
+    certainty: Certainty | None
+    timepoint: str | None
+
+
+@dataclass(frozen=True)
+class ForestPlot:
+    """The stored effects of one outcome and measure, with the pooled row where there is one."""
+
+    outcome: str
+    measure: EffectMeasure
+    unit: str | None
+    rows: tuple[ForestRow, ...]
+    pooled: Pooled | None
+
+    @property
+    def no_effect(self) -> float:
+        return self.measure.no_effect
+
+    @property
+    def log_scale(self) -> bool:
+        return self.measure.is_ratio
+
+
+def forest_plots(kb: KnowledgeBase, claim: Claim) -> list[ForestPlot]:
+    """One plot per outcome and measure with at least one stored number."""
+    plots = []
+    for row in sof_rows(kb, claim):
+        measures = dict.fromkeys(f.effect.measure for f in row.findings if f.numeric)  # type: ignore[union-attr]
+        for m in measures:
+            items = [f for f in row.findings if f.numeric and f.effect.measure is m]  # type: ignore[union-attr]
+            pooled = next((p for p in row.pooled if p.measure is m), None)
+            rows = [ForestRow(label=f.study, study=f.study, value=f.effect.value,  # type: ignore[union-attr, arg-type]
+                              ci_low=f.effect.ci_low, ci_high=f.effect.ci_high,  # type: ignore[union-attr]
+                              certainty=f.certainty, timepoint=f.effect.timepoint)  # type: ignore[union-attr]
+                    for f in items]
+            if pooled is not None:
+                rows.append(ForestRow(label=f"Pooled, I² {pooled.i2:.0%} (exploratory)",
+                                      study=None, value=pooled.value, ci_low=pooled.ci_low,
+                                      ci_high=pooled.ci_high, certainty=None, timepoint=None))
+            units = {f.effect.unit for f in items if f.effect.unit}  # type: ignore[union-attr]
+            plots.append(ForestPlot(outcome=row.outcome, measure=m,
+                                    unit=units.pop() if len(units) == 1 else None,
+                                    rows=tuple(rows), pooled=pooled))
+    return plots
