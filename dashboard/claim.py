@@ -10,12 +10,12 @@ from dashboard.data import Loaded, load
 from dashboard.graphview import graph_spec
 from dashboard.sof import render_sof
 from dashboard.ui import (
-    LONG_TERM_ICON,
     VERDICT_COLOURS,
     badge_html,
     cite,
     download_csv,
     md_escape,
+    show_long_term,
     study_links,
 )
 from kb.graph import claim_node, neighbourhood, review_overlap
@@ -117,9 +117,7 @@ def render() -> None:
         st.markdown(f"### {g.verdict.icon} {g.verdict.label}"
                     + (f" · {g.certainty.label} certainty" if g.certainty else ""))
         st.markdown(f"**{md_escape(g.statement)}**")
-        if g.lacking_long_term:
-            st.warning(f"{LONG_TERM_ICON} Lacking long-term trials: no supporting trial or review "
-                       f"follows patients for {kb.settings.long_term_weeks:g} weeks or more.")
+        show_long_term(g, kb.settings.long_term_weeks)
         st.markdown(f"**Why:** {md_escape(g.reason)}")
         rule = next((r for r in RULES if r.id == g.rule), None)
         if rule:

@@ -58,7 +58,7 @@ def render() -> None:
                     width="stretch")
     lacking = [cid for cid, g in data.grades.items() if g.lacking_long_term]
     if lacking:
-        st.warning(f"⏳ {len(lacking)} claims about effects or safety lack long-term trials: "
+        st.warning(f"⏳ {len(lacking)} claims lack long-term trials: "
                    + ", ".join(lacking))
     table = pd.DataFrame.from_dict(
         {cid: {h: row[h].studies for h in cols} for cid, row in matrix.items()}, orient="index")

@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard.data import Loaded, fingerprint, kb_dir, load
 from dashboard.ui import (
     LONG_TERM_ICON,
+    long_term_text,
     VERDICT_COLOURS,
     download_csv,
     filtered,
@@ -19,6 +20,7 @@ from dashboard.ui import (
     page_of,
 )
 from kb.model import Certainty, Stance, Verdict
+from kb.rules import LONG_TERM_GLOSSARY
 from kb.report import ReportMeta, render_html
 
 PAGE_SIZE = 200
@@ -39,7 +41,7 @@ def claims_frame(data: Loaded) -> pd.DataFrame:
             "verdict_code": g.verdict.value,
             "certainty": g.certainty.label if g.certainty else "–",
             "certainty_code": g.certainty.value if g.certainty else "",
-            "long-term trials": f"{LONG_TERM_ICON} lacking" if g.lacking_long_term else "",
+            "long-term trials": long_term_text(g),
             "kind": c.kind.value if c else "",
             "statement": c.statement if c else (bad.statement if bad else ""),
             "studies": len({e.study for e in c.evidence}) if c else 0,
@@ -75,10 +77,9 @@ def render() -> None:
     cols = st.columns(len(shown) + 1)
     for col, v in zip(cols, shown, strict=False):
         col.metric(f"{v.icon} {v.label}", int(counts.get(v.value, 0)))
-    lacking = int((df["long-term trials"] != "").sum())
+    lacking = sum(g.lacking_long_term for g in data.grades.values())
     cols[-1].metric(f"{LONG_TERM_ICON} Lacking long-term trials", lacking,
-                    help="Claims about effects or safety whose supporting evidence never follows "
-                         "patients to the long-term horizon.")
+                    help=LONG_TERM_GLOSSARY)
 
     chart_df = pd.DataFrame({"verdict": [f"{v.icon} {v.label}" for v in Verdict],
                              "code": [v.value for v in Verdict],
@@ -106,7 +107,7 @@ def render() -> None:
     view = filtered(df, {"verdict": verdicts, "kind": kinds, "certainty": certs}, query,
                     ["quote", "statement", "id"])
     if only_lacking:
-        view = view[view["long-term trials"] != ""]
+        view = view[view["long-term trials"].str.endswith("lacking")]
 
     st.subheader(f"Claims ({len(view)} of {len(df)})")
     part = page_of(view, PAGE_SIZE, "ov_page")

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from kb.grading import Grade
-from kb.model import Certainty, KnowledgeBase, Verdict
+from kb.model import Certainty, KnowledgeBase, LongTerm, Verdict
 from kb.text import doi_url, pubmed_url, safe_url, short_citation
 
 # Okabe-Ito palette (distinguishable with common colour-vision deficiencies); every use of a
@@ -26,6 +26,26 @@ VERDICT_COLOURS = {
 CERTAINTY_COLOURS = {"high": "#004D40", "moderate": "#00897B", "low": "#80CBC4",
                      "very-low": "#E0F2F1", "none": "#FFFFFF"}
 LONG_TERM_ICON = "⏳"
+
+
+def show_long_term(grade: Grade, long_term_weeks: float) -> None:
+    """The claim's long-term flag, in words (never a blank that could read as 'no')."""
+    flag = grade.long_term
+    if flag is LongTerm.LACKING:
+        st.warning(f"{LONG_TERM_ICON} Long-term evidence: lacking. No supporting trial or "
+                   f"review follows patients for {long_term_weeks:g} weeks or more.")
+    elif flag is LongTerm.HAS_LONG_TERM_EVIDENCE:
+        st.caption(f"Long-term evidence: present (a trial or review follows patients for "
+                   f"{long_term_weeks:g} weeks or more).")
+    else:
+        st.caption("Long-term evidence: n/a (the long-term flag does not apply to this kind "
+                   "of claim).")
+
+
+def long_term_text(grade: Grade) -> str:
+    """The three-valued long-term flag for tables: '⏳ lacking', 'has long-term evidence', 'n/a'."""
+    flag = grade.long_term
+    return f"{LONG_TERM_ICON} {flag.label}" if flag is LongTerm.LACKING else flag.label
 
 
 def esc(text: object) -> str:

@@ -15,7 +15,7 @@ import networkx as nx
 
 from kb.grading import Grade
 from kb.graph import GapCell, ImpactRow, Overlap
-from kb.model import KnowledgeBase
+from kb.model import KnowledgeBase, LongTerm
 from kb.rules import HORIZONS
 from kb.sof import SOF_FIELDS
 
@@ -36,6 +36,7 @@ def verdict_records(kb: KnowledgeBase, grades: Mapping[str, Grade]) -> list[dict
             "verdict": g.verdict.value,
             "certainty": g.certainty.value if g.certainty else None,
             "lacking_long_term": g.lacking_long_term,
+            "long_term": g.long_term.value,
             "rule": g.rule,
             "reason": g.reason,
             "plain_language": g.statement,
@@ -77,7 +78,7 @@ def verdicts_as(fmt: str, kb: KnowledgeBase, grades: Mapping[str, Grade]) -> str
         return json.dumps(records, indent=2, ensure_ascii=False)
     headers = ["id", "verdict", "certainty", "long-term trials", "override", "rule", "reason"]
     rows = [[r["id"], r["verdict"], r["certainty"] or "-",
-             "lacking" if r["lacking_long_term"] else "", 
+             LongTerm(r["long_term"]).label,
              r["override"]["verdict"] if r["override"] else "", r["rule"], r["reason"]]
             for r in records]
     if fmt == "csv":

@@ -14,13 +14,26 @@ from kb.model import (
     Claim,
     EvidenceLink,
     KnowledgeBase,
+    LongTerm,
     Override,
     Settings,
     Verdict,
+    horizon_word,
 )
 from kb.problems import Report
 from kb.sources import gc_paused
-from kb.rules import RULES, Evidence, Rule, decide
+from kb.rules import (
+    RULES,
+    Evidence,
+    LiteratureFacts,
+    Rule,
+    about_long_term_evidence,
+    decide,
+    link_weeks,
+    literature_facts,
+    long_term_applies,
+    weeks_text,
+)
 
 
 @dataclass(frozen=True)
@@ -30,12 +43,19 @@ class Grade:
     claim_id: str
     verdict: Verdict
     certainty: Certainty | None
-    lacking_long_term: bool
+    long_term: LongTerm
     rule: str
     reason: str
     statement: str
     drivers: tuple[EvidenceLink, ...] = ()
     override: Override | None = None
+    # Weeks of follow-up the deciding (supporting) evidence covers, where it is known.
+    covers_weeks: float | None = None
+
+    @property
+    def lacking_long_term(self) -> bool:
+        """The two-valued flag of earlier versions: True exactly when `long_term` is lacking."""
+        return self.long_term is LongTerm.LACKING
 
     @property
     def shown_verdict(self) -> Verdict:
@@ -44,8 +64,13 @@ class Grade:
 
 
 def grade(claim: Claim, studies: Mapping[str, Appraisal] | None = None,
-          settings: Settings | None = None, rules: tuple[Rule, ...] = RULES) -> Grade:
+          settings: Settings | None = None, rules: tuple[Rule, ...] = RULES,
+          facts: LiteratureFacts | None = None) -> Grade:
     """Grade one claim.
+
+    `facts` (from `kb.rules.literature_facts` over the whole base) is what state-of-evidence
+    claims about long-term evidence are graded from; without it they see only their own links
+    and the appraisals in `studies`.
 
     Examples
     --------
@@ -55,30 +80,98 @@ def grade(claim: Claim, studies: Mapping[str, Appraisal] | None = None,
     ('no-evidence', 'R2-no-evidence')
     """
     settings = settings or Settings()
-    evidence = Evidence.of(claim, studies or {}, settings)
+    evidence = Evidence.of(claim, studies or {}, settings, facts)
     rule = decide(evidence, rules)
-    certainty = _certainty(rule.verdict, evidence)
-    lacking = (claim.checkable and claim.kind.is_effect
-               and rule.verdict in (Verdict.SUPPORTED, Verdict.LIMITED, Verdict.MIXED)
-               and not evidence.long_term_support)
+    certainty = None if rule.statement is not None else _certainty(rule.verdict, evidence)
+    long_term = long_term_flag(claim, rule, evidence)
     drivers = tuple(rule.drivers(evidence))
+    covers = _covers_weeks(evidence, studies or {}, rule, certainty)
+    statement = rule.statement or plain_statement(rule.verdict, certainty)
+    if covers is not None:
+        statement = _with_time_frame(statement, covers[0], long_term, settings)
     return Grade(
         claim_id=claim.id,
         verdict=rule.verdict,
         certainty=certainty,
-        lacking_long_term=lacking,
+        long_term=long_term,
         rule=rule.id,
-        reason=_reason(rule, evidence, drivers, lacking),
-        statement=plain_statement(rule.verdict, certainty),
+        reason=_reason(rule, evidence, drivers, long_term, covers),
+        statement=statement,
         drivers=drivers,
         override=claim.review.override,
+        covers_weeks=covers[0] if covers else None,
     )
 
 
+def long_term_flag(claim: Claim, rule: Rule, e: Evidence) -> LongTerm:
+    """The three-valued long-term flag (which claims it applies to: `kb.rules.LONG_TERM_SCOPE`).
+
+    State-of-evidence claims about long-term evidence: lacking unless the base holds long-term
+    support (rule S1). Effect and long-term safety claims: lacking when graded supported,
+    limited or mixed without a supporting trial or systematic review at the long-term horizon,
+    or graded contradicted or no-evidence without any trial or review there.
+    """
+    if not long_term_applies(claim) or rule.verdict in (Verdict.NOT_CHECKABLE,
+                                                         Verdict.NOT_GRADED):
+        return LongTerm.NOT_APPLICABLE
+    if about_long_term_evidence(claim):
+        return (LongTerm.HAS_LONG_TERM_EVIDENCE if rule.verdict is Verdict.CONTRADICTED
+                else LongTerm.LACKING)
+    if rule.verdict in (Verdict.SUPPORTED, Verdict.LIMITED, Verdict.MIXED):
+        has = bool(e.long_term_support)
+    else:
+        has = bool(e.long_term_any)
+    return LongTerm.HAS_LONG_TERM_EVIDENCE if has else LongTerm.LACKING
+
+
 def not_graded(claim_id: str, why: str, override: Override | None = None) -> Grade:
-    return Grade(claim_id, Verdict.NOT_GRADED, None, False, "not-graded",
+    return Grade(claim_id, Verdict.NOT_GRADED, None, LongTerm.NOT_APPLICABLE, "not-graded",
                  f"Not graded: the claim has validation errors ({why}). Fix them with 'kb check'.",
                  "This claim has not been graded.", (), override)
+
+
+def _covers_weeks(e: Evidence, studies: Mapping[str, Appraisal], rule: Rule,
+                  certainty: Certainty | None) -> tuple[float, int] | None:
+    """How far the supporting evidence reaches, for verdicts that carry their time frame:
+    effect claims whose support is consistent (supported or limited) at low certainty or
+    better. Returns the furthest known follow-up in weeks and how many supporting links
+    record none (None when no supporting link records one)."""
+    if (rule.statement is not None or not long_term_applies(e.claim)
+            or rule.verdict not in (Verdict.SUPPORTED, Verdict.LIMITED)
+            or certainty is None or certainty.rank < Certainty.LOW.rank):
+        return None
+    weeks, unknown = [], 0
+    for link in e.supports.links:
+        w = link_weeks(link, studies.get(link.study))
+        if w is None and link.follow_up is not None:
+            w = _word_weeks(horizon_word(link.follow_up), e.settings)
+        if w is None:
+            unknown += 1
+        else:
+            weeks.append(w)
+    return (max(weeks), unknown) if weeks else None
+
+
+def _word_weeks(word: str | None, settings: Settings) -> float | None:
+    """The furthest a horizon word reaches, in weeks ('short-term': up to short_term_weeks)."""
+    return {"immediate": 0.0, "short-term": settings.short_term_weeks,
+            "long-term": settings.long_term_weeks}.get(word or "")
+
+
+def _time_frame(weeks: float) -> str:
+    return "immediately after treatment" if weeks == 0 else f"for up to {weeks_text(weeks)}"
+
+
+def _with_time_frame(statement: str, weeks: float, long_term: LongTerm,
+                     settings: Settings) -> str:
+    """'This may be true; the evidence is limited.' -> 'This may be true for up to 12 weeks;
+    the evidence is limited. There is no evidence beyond.'"""
+    cut = min((i for i in (statement.find(";"), statement.find(","), len(statement) - 1)
+               if i >= 0), default=len(statement))
+    text = f"{statement[:cut]} {_time_frame(weeks)}{statement[cut:]}"
+    if weeks < settings.long_term_weeks and long_term is LongTerm.LACKING:
+        text += " There is no evidence beyond."
+    return text
 
 
 def grade_all(kb: KnowledgeBase, report: Report | None = None) -> dict[str, Grade]:
@@ -88,6 +181,8 @@ def grade_all(kb: KnowledgeBase, report: Report | None = None) -> dict[str, Grad
 
 
 def _grade_all(kb: KnowledgeBase, report: Report | None) -> dict[str, Grade]:
+    facts = (literature_facts(kb.claims, kb.studies, kb.settings)
+             if any(about_long_term_evidence(c) for c in kb.claims) else None)
     broken: dict[int, list[str]] = {}
     for problem in (report.errors if report else ()):
         if problem.file == kb.claims_file and problem.path.startswith("claims["):
@@ -109,7 +204,7 @@ def _grade_all(kb: KnowledgeBase, report: Report | None) -> dict[str, Grade]:
             grades.setdefault(claim.id, not_graded(claim.id, ", ".join(sorted(set(broken[idx]))),
                                                    claim.review.override))
         else:
-            grades.setdefault(claim.id, grade(claim, kb.studies, kb.settings))
+            grades.setdefault(claim.id, grade(claim, kb.studies, kb.settings, facts=facts))
     return grades
 
 
@@ -172,10 +267,44 @@ def _studies(n: int) -> str:
     return f"{n} {'study' if n == 1 else 'studies'}"
 
 
-def _reason(rule: Rule, e: Evidence, drivers: tuple[EvidenceLink, ...], lacking: bool) -> str:
+def _state_reason(e: Evidence) -> str:
+    """'Of 25 trials in the base, 4 followed patients for 52 weeks or more, and none of those
+    supports the effect; 3 reviews report scarce long-term data.'"""
+    f = e.facts
+    assert f is not None
+    weeks = f"{e.settings.long_term_weeks:g} weeks or more"
+    n, m, k = len(f.trials), len(f.long_term), len(e.reviews_scarce)
+    if not n:
+        text = "The base holds no trials"
+    else:
+        text = (f"Of {n} trial{'s' * (n != 1)} in the base, {m} followed patients for {weeks} "
+                f"({_keys(f.long_term)})" if m else f"Of {n} trial{'s' * (n != 1)} in the base, none followed patients "
+                          f"for {weeks}")
+        if m:
+            s = len(f.long_term_supporting)
+            text += (", and none of those supports the effect" if not s else
+                     f", and {s} of those support{'s' * (s == 1)} the effect "
+                     f"({_keys(f.long_term_supporting)})")
+    text += f"; {k} review{'s' * (k != 1)} report{'s' * (k == 1)} scarce long-term data"
+    if k:
+        text += f" ({_names(e.reviews_scarce)})"
+    if e.reviews_against:
+        text += (f"; {len(e.reviews_against)} report{'s' * (len(e.reviews_against) == 1)} "
+                 f"long-term evidence ({_names(e.reviews_against)})")
+    return text + "."
+
+
+def _keys(keys: tuple[str, ...]) -> str:
+    return ", ".join(keys[:4]) + (f" and {len(keys) - 4} more" if len(keys) > 4 else "")
+
+
+def _reason(rule: Rule, e: Evidence, drivers: tuple[EvidenceLink, ...], long_term: LongTerm,
+            covers: tuple[float, int] | None = None) -> str:
     s, r, m = e.supports, e.refutes, e.mixed
     parts: list[str] = []
-    if rule.verdict is Verdict.NOT_CHECKABLE:
+    if rule.statement is not None and e.facts is not None:
+        parts.append(_state_reason(e))
+    elif rule.verdict is Verdict.NOT_CHECKABLE:
         parts.append("Marked not checkable by the editor"
                      + (f": {e.claim.not_checkable_reason}" if e.claim.not_checkable_reason else "."))
     elif rule.verdict is Verdict.NO_EVIDENCE:
@@ -205,7 +334,14 @@ def _reason(rule: Rule, e: Evidence, drivers: tuple[EvidenceLink, ...], lacking:
             need = (f"'supported' needs {st.supported_min_certainty.label} certainty from at least "
                     f"{_studies(st.supported_min_studies)}")
             parts.append(f"Best support is {s.best.label} ({_names(drivers)}); {need}.")  # type: ignore[union-attr]
-    if lacking:
-        parts.append(f"No supporting trial or review follows patients for "
-                     f"{e.settings.long_term_weeks:g} weeks or more: long-term trials are lacking.")
+    if covers is not None:
+        weeks, unknown = covers
+        parts.append(f"The supporting evidence covers follow-up {_time_frame(weeks)}"
+                     + (f" ({unknown} supporting link{'s' * (unknown != 1)} record{'s' * (unknown == 1)}"
+                        " no follow-up)." if unknown else "."))
+    if long_term is LongTerm.LACKING and e.facts is None:
+        which = ("supporting trial or review" if rule.verdict in (
+            Verdict.SUPPORTED, Verdict.LIMITED, Verdict.MIXED) else "trial or review")
+        parts.append(f"No {which} follows patients for {e.settings.long_term_weeks:g} weeks "
+                     f"or more: long-term trials are lacking.")
     return f"{rule.id}: " + " ".join(parts)

@@ -20,7 +20,13 @@ import networkx as nx
 from kb.grading import Grade, grade, grade_all
 from kb.model import Certainty, Claim, KnowledgeBase, Stance, Verdict
 from kb.problems import Report
-from kb.rules import HORIZONS, link_horizon, link_weeks
+from kb.rules import (
+    HORIZONS,
+    about_long_term_evidence,
+    link_horizon,
+    link_weeks,
+    literature_facts,
+)
 
 
 def claim_node(claim_id: str) -> str:
@@ -137,16 +143,23 @@ def claims_resting_on(kb: KnowledgeBase, key: str, report: Report | None = None,
     Pass `grades` when they are already computed to avoid grading every claim again.
     """
     grades = grades if grades is not None else grade_all(kb, report)
+    # Claims that long-term evidence is lacking rest on every trial of the base (rules S1-S4).
+    counted = (key in kb.studies and kb.studies[key].design.is_trial
+               and any(about_long_term_evidence(c) for c in kb.claims))
+    facts = literature_facts(kb.claims, kb.studies, kb.settings, without=key) if counted else None
     rows = []
     for claim in kb.claims:
         links = [e for e in claim.evidence if e.study == key]
-        if not links:
+        from_base = counted and about_long_term_evidence(claim)
+        if not links and not from_base:
             continue
         before = grades[claim.id]
-        after = grade(without_study(claim, key), kb.studies, kb.settings)
+        after = grade(without_study(claim, key), kb.studies, kb.settings, facts=facts)
         if before.verdict is Verdict.NOT_GRADED:
             after = before
-        rows.append(ImpactRow(claim.id, links[0].stance.value, links[0].certainty.value,
+        stance, certainty = ((links[0].stance.value, links[0].certainty.value) if links
+                             else ("counted in the base", ""))
+        rows.append(ImpactRow(claim.id, stance, certainty,
                               before.verdict, after.verdict, before.certainty, after.certainty))
     return rows
 

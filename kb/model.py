@@ -153,6 +153,34 @@ class ClaimKind(enum.StrEnum):
         return self in (ClaimKind.SAFETY, ClaimKind.EFFICACY, ClaimKind.COMPARATIVE_EFFICACY)
 
 
+class Horizon(enum.StrEnum):
+    """A follow-up horizon (cut-offs in `Settings`): what a claim's time frame can be."""
+
+    IMMEDIATE = "immediate"
+    SHORT_TERM = "short-term"
+    INTERMEDIATE = "intermediate"
+    LONG_TERM = "long-term"
+
+
+class LongTerm(enum.StrEnum):
+    """The long-term flag: three values, so that 'does not apply' never reads as 'no'."""
+
+    LACKING = "lacking"
+    HAS_LONG_TERM_EVIDENCE = "has-long-term-evidence"
+    NOT_APPLICABLE = "not-applicable"
+
+    @property
+    def label(self) -> str:
+        return _LONG_TERM_LABELS[self]
+
+
+_LONG_TERM_LABELS = {
+    LongTerm.LACKING: "lacking",
+    LongTerm.HAS_LONG_TERM_EVIDENCE: "has long-term evidence",
+    LongTerm.NOT_APPLICABLE: "n/a",
+}
+
+
 class ReviewStatus(enum.StrEnum):
     DRAFT = "draft"
     REVIEWED = "reviewed"
@@ -506,6 +534,11 @@ class Claim(_Strict):
     checkable: bool = True
     not_checkable_reason: str | None = None
     pico: Pico | None = None
+    horizon: Horizon | None = Field(None, description=(
+        "The time frame the claim speaks about. 'long-term' makes a safety claim one about "
+        "harms over time (the long-term flag applies to it) and a state-of-evidence claim one "
+        "asserting that long-term evidence is lacking (graded from the base by the "
+        "state-of-evidence rules)."))
     evidence: list[EvidenceLink] = Field(default_factory=list)
     review: Review = Field(default_factory=Review)
 

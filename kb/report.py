@@ -56,6 +56,10 @@ def _rows(kb: KnowledgeBase, claim_id: str) -> list[dict[str, str]]:
     return out
 
 
+def _long_term(g: Grade) -> str:
+    return ("⏳ " if g.lacking_long_term else "") + g.long_term.label
+
+
 def _cited_keys(kb: KnowledgeBase) -> list[str]:
     return list(dict.fromkeys(e.study for c in kb.claims for e in c.evidence))
 
@@ -94,7 +98,7 @@ def render_markdown(kb: KnowledgeBase, grades: Mapping[str, Grade], meta: Report
                   f"> {_md(quote)}", "",
                   f"**Verdict:** {g.verdict.icon} {g.verdict.label}"
                   + (f" ({g.certainty.label} certainty)" if g.certainty else "")
-                  + (" · ⏳ lacking long-term trials" if g.lacking_long_term else ""), "",
+                  + f" · long-term evidence: {_long_term(g)}", "",
                   f"{_md(g.statement)} {_md(g.reason)}", ""]
         if g.override:
             lines += [f"**Editor's override:** {g.override.verdict.label}: "
@@ -181,7 +185,7 @@ def render_html(kb: KnowledgeBase, grades: Mapping[str, Grade], meta: ReportMeta
         out.append(f"<h3>{number}. {_e(claim.statement if claim else cid)}</h3>")
         out.append(f"<blockquote>{_e(claim.quote if claim else '')}</blockquote>")
         cert = f" ({_e(g.certainty.label)} certainty)" if g.certainty else ""
-        lt = " · ⏳ lacking long-term trials" if g.lacking_long_term else ""
+        lt = f" · long-term evidence: {_e(_long_term(g))}"
         out.append(f"<p><strong>Verdict:</strong> {_badge(g.verdict)}{cert}{lt}</p>")
         out.append(f"<p>{_e(g.statement)} {_e(g.reason)}</p>")
         if g.override:

@@ -9,7 +9,7 @@ trials and reviews: immediate (within a day), short-term (up to 3 months), inter
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -17,7 +17,10 @@ from kb.model import (
     Appraisal,
     Certainty,
     Claim,
+    ClaimKind,
+    Design,
     EvidenceLink,
+    Horizon,
     Settings,
     Stance,
     Verdict,
@@ -55,6 +58,97 @@ def link_weeks(link: EvidenceLink, appraisal: Appraisal | None) -> float | None:
     if weeks is None and appraisal is not None:
         weeks = appraisal.follow_up_weeks
     return weeks
+
+
+def weeks_text(weeks: float) -> str:
+    """A follow-up for readers: 'immediately after treatment', '3 days', '12 weeks'."""
+    if weeks == 0:
+        return "immediately after treatment"
+    if weeks < 1:
+        days = round(weeks * 7)
+        return f"{days} day{'s' * (days != 1)}"
+    shown = f"{round(weeks, 1):g}"
+    return f"{shown} week{'s' * (shown != '1')}"
+
+
+# --- the long-term flag: the one place that says which claims it applies to ---------------
+
+@dataclass(frozen=True)
+class LongTermScope:
+    """A claim kind the long-term flag applies to, and when."""
+
+    kind: ClaimKind
+    only_long_term_horizon: bool  # applies only to claims with `horizon: long-term`
+    why: str
+
+
+LONG_TERM_SCOPE: tuple[LongTermScope, ...] = (
+    LongTermScope(ClaimKind.EFFICACY, False,
+                  "an effect shown only in the short term may not last"),
+    LongTermScope(ClaimKind.COMPARATIVE_EFFICACY, False,
+                  "a comparison shown only in the short term may not hold later"),
+    LongTermScope(ClaimKind.SAFETY, True,
+                  "harms over time need long follow-up; a sensation during a session does not"),
+    LongTermScope(ClaimKind.STATE_OF_EVIDENCE, True,
+                  "a claim that long-term evidence is lacking is checked against the base"),
+)
+LONG_TERM_GLOSSARY = (
+    "Long-term flag: 'lacking' when no supporting trial or systematic review follows patients "
+    "for `long_term_weeks` (52) weeks or more; 'has long-term evidence' when one does; 'n/a' "
+    "when the flag does not apply: it applies to efficacy and comparative-efficacy claims, to "
+    "safety claims about harms over time (`horizon: long-term`) and to state-of-evidence "
+    "claims about long-term evidence (`horizon: long-term`), and not to mechanism, "
+    "definition, procedure, etiology or practice claims, nor to claims that are not checkable "
+    "or not graded.")
+# The claims whose long-term trials a state-of-evidence claim speaks about.
+EFFECT_KINDS = (ClaimKind.EFFICACY, ClaimKind.COMPARATIVE_EFFICACY)
+
+
+def long_term_applies(claim: Claim) -> bool:
+    """Whether the long-term flag means anything for this claim (see `LONG_TERM_SCOPE`)."""
+    if not claim.checkable:
+        return False
+    scope = next((s for s in LONG_TERM_SCOPE if s.kind is claim.kind), None)
+    return scope is not None and (not scope.only_long_term_horizon
+                                  or claim.horizon is Horizon.LONG_TERM)
+
+
+def about_long_term_evidence(claim: Claim) -> bool:
+    """A state-of-evidence claim that long-term evidence is lacking (graded from the base)."""
+    return claim.kind is ClaimKind.STATE_OF_EVIDENCE and claim.horizon is Horizon.LONG_TERM
+
+
+def is_review(design: Design) -> bool:
+    """Reviews whose report of the literature a state-of-evidence claim can lean on."""
+    return design.is_review or design is Design.NARRATIVE_REVIEW
+
+
+@dataclass(frozen=True)
+class LiteratureFacts:
+    """What the base shows about its own trials' follow-up (for state-of-evidence claims).
+
+    `trials`: appraised studies with a trial design; `long_term`: those whose longest
+    follow-up reaches `long_term_weeks`; `long_term_supporting`: those of them that support an
+    efficacy or comparative-efficacy claim at the long-term horizon.
+    """
+
+    trials: tuple[str, ...] = ()
+    long_term: tuple[str, ...] = ()
+    long_term_supporting: tuple[str, ...] = ()
+
+
+def literature_facts(claims: Iterable[Claim], studies: Mapping[str, Appraisal],
+                     settings: Settings, *, without: str | None = None) -> LiteratureFacts:
+    """Count the base's trials and their long-term support (`without`: as if one study left)."""
+    trials = tuple(k for k, a in studies.items() if a.design.is_trial and k != without)
+    long_term = tuple(k for k in trials if (w := studies[k].follow_up_weeks) is not None
+                      and w >= settings.long_term_weeks)
+    lt = set(long_term)
+    supporting = tuple(dict.fromkeys(
+        link.study for c in claims if c.kind in EFFECT_KINDS and c.checkable
+        for link in c.evidence if link.stance is Stance.SUPPORTS and link.study in lt
+        and link_horizon(link, studies.get(link.study), settings) == "long-term"))
+    return LiteratureFacts(trials, long_term, supporting)
 
 
 @dataclass(frozen=True)
@@ -96,21 +190,39 @@ class Evidence:
     mixed: Side = Side()
     context: Side = Side()
     long_term_support: tuple[str, ...] = ()
+    long_term_any: tuple[str, ...] = ()  # trials or reviews at the long-term horizon, any stance
+    # State-of-evidence claims about long-term evidence only (see `about_long_term_evidence`):
+    facts: LiteratureFacts | None = None
+    reviews_scarce: tuple[EvidenceLink, ...] = ()  # reviews linked in support: data are scarce
+    reviews_against: tuple[EvidenceLink, ...] = ()  # reviews linked as refuting
 
     @classmethod
     def of(cls, claim: Claim, studies: Mapping[str, Appraisal] | None,
-           settings: Settings) -> Evidence:
+           settings: Settings, facts: LiteratureFacts | None = None) -> Evidence:
+        """What the rules see; `facts` (the whole base's, from `literature_facts`) is used by
+        state-of-evidence claims, which otherwise see only their own links."""
         studies = studies or {}
         by: dict[Stance, list[EvidenceLink]] = {s: [] for s in Stance}
         for link in claim.evidence:
             by[link.stance].append(link)
-        long_term = tuple(dict.fromkeys(
-            link.study for link in by[Stance.SUPPORTS]
-            if (a := studies.get(link.study)) is not None and a.design.is_systematic_or_trial
-            and link_horizon(link, a, settings) == "long-term"))
+        def long_term_of(stances: tuple[Stance, ...]) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(
+                link.study for st in stances for link in by[st]
+                if (a := studies.get(link.study)) is not None and a.design.is_systematic_or_trial
+                and link_horizon(link, a, settings) == "long-term"))
+        long_term = long_term_of((Stance.SUPPORTS,))
+        extra: dict[str, object] = {
+            "long_term_any": long_term_of((Stance.SUPPORTS, Stance.REFUTES, Stance.MIXED))}
+        if about_long_term_evidence(claim):
+            def reviews(stance: Stance) -> tuple[EvidenceLink, ...]:
+                return tuple(link for link in by[stance]
+                             if (a := studies.get(link.study)) is not None and is_review(a.design))
+            extra |= {"facts": facts or literature_facts([claim], studies, settings),
+                      "reviews_scarce": reviews(Stance.SUPPORTS),
+                      "reviews_against": reviews(Stance.REFUTES)}
         return cls(claim, settings, Side(tuple(by[Stance.SUPPORTS])),
                    Side(tuple(by[Stance.REFUTES])), Side(tuple(by[Stance.MIXED])),
-                   Side(tuple(by[Stance.CONTEXT])), long_term)
+                   Side(tuple(by[Stance.CONTEXT])), long_term, **extra)  # type: ignore[arg-type]
 
     @property
     def substantive(self) -> bool:
@@ -126,6 +238,9 @@ class Rule:
     when: Callable[[Evidence], bool]
     rationale: str
     drivers: Callable[[Evidence], tuple[EvidenceLink, ...]] = field(default=lambda e: ())
+    # Rules that grade from the base's counts rather than GRADE certainty carry their own
+    # plain-language statement; their verdicts have no certainty.
+    statement: str | None = None
 
 
 def _contradicted(e: Evidence) -> bool:
@@ -146,10 +261,49 @@ def _supported(e: Evidence) -> bool:
     return bool(strong) and len(enough) >= s.supported_min_studies
 
 
+def _state(e: Evidence) -> bool:
+    return e.facts is not None
+
+
+def _long_term_found(e: Evidence) -> bool:
+    return e.facts is not None and bool(e.facts.long_term_supporting or e.reviews_against)
+
+
+def _trials_without_long_term_support(e: Evidence) -> bool:
+    return e.facts is not None and bool(e.facts.trials)
+
+
 RULES: tuple[Rule, ...] = (
     Rule("R1-not-checkable", Verdict.NOT_CHECKABLE, lambda e: not e.claim.checkable,
          "The editor marked the claim as not checkable (an opinion, a vague or purely "
          "procedural description); it is shown with the editor's reason and not graded."),
+    # State-of-evidence claims that long-term evidence is lacking (`horizon: long-term`) are
+    # graded from the base itself: its trials, their follow-up, and the reviews linked to the
+    # claim (in support: they report scarce long-term data; refuting: they report it exists).
+    Rule("S1-long-term-support-found", Verdict.CONTRADICTED, _long_term_found,
+         "The claim says long-term evidence is lacking, but the base holds a trial that "
+         "followed patients for `long_term_weeks` or more and supports an efficacy or "
+         "comparative-efficacy claim at that horizon, or a linked review reports long-term "
+         "evidence (refutes the claim).",
+         lambda e: e.reviews_against,
+         "The evidence in this knowledge base goes against this: it holds long-term evidence "
+         "of an effect."),
+    Rule("S2-long-term-support-lacking", Verdict.SUPPORTED, _trials_without_long_term_support,
+         "The claim says long-term evidence is lacking, and the base agrees: it holds trials, "
+         "and none that followed patients for `long_term_weeks` or more supports an effect at "
+         "that horizon.",
+         lambda e: e.reviews_scarce,
+         "The trials in this knowledge base bear this out: none shows a long-term effect."),
+    Rule("S3-reviews-only", Verdict.LIMITED, lambda e: _state(e) and bool(e.reviews_scarce),
+         "The claim says long-term evidence is lacking; the base holds no trials to check it "
+         "against, only reviews that report scarce long-term data.",
+         lambda e: e.reviews_scarce,
+         "Reviews report scarce long-term data, but this knowledge base holds no trials to "
+         "check it against."),
+    Rule("S4-base-silent", Verdict.NO_EVIDENCE, _state,
+         "The claim says long-term evidence is lacking; the base holds neither trials nor "
+         "reviews that speak to it, so it cannot tell.",
+         lambda e: (), "This knowledge base holds no trials or reviews to check this against."),
     Rule("R2-no-evidence", Verdict.NO_EVIDENCE, lambda e: not e.substantive,
          "No linked study supports, refutes or gives mixed results on the claim (context-only "
          "links do not count): the claim is unsupported, not refuted.",

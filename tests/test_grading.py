@@ -37,12 +37,19 @@ def link(key: str, stance: str, certainty: str, follow_up: str | None = None) ->
                         follow_up=follow_up, note="n")
 
 
-def claim(*links: EvidenceLink, kind: str = "efficacy", checkable: bool = True) -> Claim:
+def claim(*links: EvidenceLink, kind: str = "efficacy", checkable: bool = True,
+          horizon: str | None = None) -> Claim:
     return Claim(id="c", quote="q", statement="s", kind=ClaimKind(kind), checkable=checkable,
-                 evidence=list(links))
+                 evidence=list(links), horizon=horizon)
+
+
+def lacking_claim(*links: EvidenceLink) -> Claim:
+    """A state-of-evidence claim that long-term evidence is lacking."""
+    return claim(*links, kind="state-of-evidence", horizon="long-term")
 
 
 STUDIES = {k: study() for k in "abcdefgh"}
+REVIEWS = {"r": study("systematic-review", "6 months"), "n": study("narrative-review", None)}
 
 # One minimal claim per rule, showing it fires.
 RULE_CASES = {
@@ -52,13 +59,20 @@ RULE_CASES = {
     "R4-mixed": claim(link("a", "supports", "moderate"), link("b", "refutes", "low")),
     "R5-supported": claim(link("a", "supports", "moderate"), link("b", "supports", "low")),
     "R6-limited": claim(link("a", "supports", "low"), link("b", "supports", "low")),
+    # Graded from the base's trials (here: trials a-h, none followed for 52 weeks or more).
+    "S1-long-term-support-found": lacking_claim(link("r", "refutes", "low")),
+    "S2-long-term-support-lacking": lacking_claim(link("r", "supports", "low")),
+    "S3-reviews-only": lacking_claim(link("n", "supports", "very-low")),
+    "S4-base-silent": lacking_claim(),
 }
+# The studies each case is graded with (S3 and S4: a base without trials).
+CASE_STUDIES = {"S3-reviews-only": REVIEWS, "S4-base-silent": REVIEWS}
 
 
 def test_every_rule_has_a_case_and_fires() -> None:
     assert set(RULE_CASES) == {r.id for r in RULES}
     for rule_id, c in RULE_CASES.items():
-        g = grade(c, STUDIES)
+        g = grade(c, CASE_STUDIES.get(rule_id, STUDIES | REVIEWS))
         assert g.rule == rule_id
         assert g.reason.startswith(rule_id)
         assert g.verdict is next(r.verdict for r in RULES if r.id == rule_id)
