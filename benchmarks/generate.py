@@ -68,6 +68,18 @@ REVIEWS = {"systematic-review-meta-analysis", "systematic-review", "umbrella-rev
 PRIMARY = {"rct", "non-randomised-trial", "cohort", "case-control", "cross-sectional",
            "case-series"}
 TRIALS = {"rct", "non-randomised-trial"}
+# GRADE downgrades that explain each certainty (randomised evidence starts high, observational
+# low; kb check warns otherwise), chosen without the random generator so that adding them
+# changed no other generated value.
+RANK = {"high": 4, "moderate": 3, "low": 2, "very-low": 1}
+DOWNGRADES = {
+    1: [{"domain": "risk-of-bias", "level": "serious", "reason": "Assessors were not blinded."}],
+    2: [{"domain": "risk-of-bias", "level": "serious", "reason": "Assessors were not blinded."},
+        {"domain": "imprecision", "level": "serious", "reason": "Few participants."}],
+    3: [{"domain": "risk-of-bias", "level": "very-serious",
+         "reason": "Allocation was not concealed and assessors were not blinded."},
+        {"domain": "imprecision", "level": "serious", "reason": "Few participants."}],
+}
 
 KINDS = [("procedure", 7), ("practice", 4), ("efficacy", 6), ("mechanism", 3),
          ("definition", 3), ("safety", 3), ("comparative-efficacy", 4), ("etiology", 1),
@@ -617,6 +629,9 @@ class Generator:
         if rng.random() < 0.85:
             out["locator"] = rng.choice(LOCATORS)
         out["note"] = self.sentences(1, 3)
+        start = 4 if d == "rct" else 2 if d in PRIMARY or d == "case-report" else None
+        if start is not None and start > RANK[certainty]:
+            out["downgrades"] = DOWNGRADES[start - RANK[certainty]]
         return out
 
     def claims_data(self) -> list[dict[str, Any]]:

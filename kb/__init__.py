@@ -22,8 +22,10 @@ from kb.model import (
     Claim,
     ClaimKind,
     Design,
+    Effect,
     EvidenceLink,
     KnowledgeBase,
+    LongTerm,
     Reference,
     Settings,
     Stance,
@@ -31,15 +33,17 @@ from kb.model import (
     parse_duration,
 )
 from kb.problems import Problem, Report, Severity
-from kb.rules import HORIZONS, RULES, Rule, horizon_of
+from kb.rules import HORIZONS, LONG_TERM_SCOPE, RULES, Rule, horizon_of, long_term_applies
+from kb.sof import forest_plots, pool_effects, sof_records, sof_rows
 
 __all__ = [
-    "CHECKS", "HORIZONS", "RULES",
+    "CHECKS", "HORIZONS", "LONG_TERM_SCOPE", "RULES",
     "Appraisal", "Article", "Bibliography", "Certainty", "Claim", "ClaimKind", "ClaimsDocument",
-    "Design", "EvidenceLink", "Grade", "KnowledgeBase", "Problem", "Reference", "Report", "Rule",
+    "Design", "Effect", "EvidenceLink", "Grade", "LongTerm", "KnowledgeBase", "Problem", "Reference", "Report", "Rule",
     "Settings", "Severity", "Stance", "Verdict",
-    "author_names", "build_graph", "claims_resting_on", "evidence_for", "evidence_gaps", "grade",
-    "grade_all", "horizon_of", "json_schema", "load_bibliography", "load_claims", "load_kb",
-    "neighbourhood", "orphans", "parse_bibliography", "parse_duration", "plain_statement",
-    "review_overlap", "run_checks",
+    "author_names", "build_graph", "claims_resting_on", "evidence_for", "evidence_gaps",
+    "forest_plots", "grade", "grade_all", "horizon_of", "json_schema", "load_bibliography",
+    "load_claims", "load_kb", "long_term_applies", "neighbourhood", "orphans",
+    "parse_bibliography", "parse_duration", "plain_statement", "pool_effects",
+    "review_overlap", "run_checks", "sof_records", "sof_rows",
 ]
