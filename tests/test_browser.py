@@ -264,3 +264,21 @@ def test_forest_plot_draws(browser, sof_url: str, width: int, height: int) -> No
     shot(page, f"claim-sof-{width}")
     assert not errors, errors
     page.close()
+
+
+@pytest.mark.parametrize(("claim", "expect"), [
+    ("no-long-term-trials", "trials in the base"),
+    ("tight-muscles-cause-pain", "Long-term evidence: n/a"),
+    ("growing-evidence-myofascial-pain", "Summary of findings"),
+])
+def test_long_term_flag_and_state_of_evidence_are_shown(browser, app_url: str, claim: str,
+                                                        expect: str) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(app_url + f"/claim?claim={claim}")
+    page.get_by_text(expect, exact=False).first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    shot(page, f"claim-{claim}")
+    assert not errors, errors
+    page.close()
