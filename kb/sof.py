@@ -52,6 +52,22 @@ MAX_SUBJECT_CHARS = 40
 
 
 @dataclass(frozen=True)
+class Number:
+    """A numeric effect of a link (the parts of `Effect` that pooling and plots use)."""
+
+    measure: EffectMeasure
+    value: float
+    ci_low: float | None
+    ci_high: float | None
+    unit: str | None
+    timepoint: str | None
+
+    @property
+    def has_interval(self) -> bool:
+        return self.ci_low is not None and self.ci_high is not None and self.ci_high > self.ci_low
+
+
+@dataclass(frozen=True)
 class Finding:
     """One link with a finding (a stance on the claim, or a stored effect)."""
 
@@ -70,15 +86,20 @@ class Finding:
     locator: str | None
 
     @property
-    def numeric(self) -> bool:
+    def number(self) -> Number | None:
         e = self.effect
-        return e is not None and e.measure is not EffectMeasure.NARRATIVE and e.value is not None
+        if e is None or e.measure is EffectMeasure.NARRATIVE or e.value is None:
+            return None
+        return Number(e.measure, e.value, e.ci_low, e.ci_high, e.unit, e.timepoint)
+
+    @property
+    def numeric(self) -> bool:
+        return self.number is not None
 
     @property
     def poolable(self) -> bool:
-        e = self.effect
-        return (self.numeric and e is not None and e.ci_low is not None
-                and e.ci_high is not None and e.ci_high > e.ci_low)
+        n = self.number
+        return n is not None and n.has_interval
 
 
 def sof_applies(claim: Claim) -> bool:
@@ -177,28 +198,28 @@ def pool_effects(outcome: str, items: Sequence[Finding],
     A study that a pooled review includes is left out (its result is inside the review's),
     as is a second effect of the same study.
     """
-    usable = [f for f in items if f.poolable]
+    usable = [(f, n) for f in items if (n := f.number) is not None and n.has_interval]
     if not usable:
         return None
-    measure = usable[0].effect.measure  # type: ignore[union-attr]
-    usable = [f for f in usable if f.effect.measure is measure]  # type: ignore[union-attr]
-    keys = {f.study for f in usable}
+    measure = usable[0][1].measure
+    usable = [(f, n) for f, n in usable if n.measure is measure]
+    keys = {f.study for f, _ in usable}
     inside = {inc: key for key in keys for inc in _includes(studies, key)
               if inc in keys and inc != key}
-    chosen: list[Finding] = []
+    chosen: list[tuple[Finding, Number]] = []
     left_out: list[tuple[str, str]] = []
-    for f in usable:
+    for f, n in usable:
         if f.study in inside:
             left_out.append((f.study, f"included in {inside[f.study]}"))
-        elif any(c.study == f.study for c in chosen):
+        elif any(c.study == f.study for c, _ in chosen):
             left_out.append((f.study, "a second effect of the same study"))
         else:
-            chosen.append(f)
+            chosen.append((f, n))
     if len(chosen) < 2:
         return None
-    eff = np.array([_scale(measure, f.effect.value) for f in chosen])  # type: ignore[union-attr, arg-type]
-    se = np.array([standard_error(measure, f.effect.ci_low, f.effect.ci_high)  # type: ignore[union-attr, arg-type]
-                   for f in chosen])
+    eff = np.array([_scale(measure, n.value) for _, n in chosen])
+    se = np.array([standard_error(measure, n.ci_low, n.ci_high)  # type: ignore[arg-type]
+                   for _, n in chosen])
     # statsmodels leaves DerSimonian-Laird's tau² negative when Q < df (and takes square
     # roots of the resulting negative variances); the estimator truncates tau² at 0, where
     # the random-effects estimate equals the fixed-effect one.
@@ -208,10 +229,10 @@ def pool_effects(outcome: str, items: Sequence[Finding],
     tau2 = float(res.tau2)
     mean, (low, high) = (res.mean_effect_re, re_) if tau2 > 0 else (res.mean_effect_fe, fe)
     back = (math.exp if measure.is_ratio else float)
-    units = {f.effect.unit for f in chosen if f.effect and f.effect.unit}  # type: ignore[union-attr]
+    units = {n.unit for _, n in chosen if n.unit}
     return Pooled(outcome=outcome, measure=measure, value=back(mean),
                   ci_low=back(low), ci_high=back(high), i2=max(0.0, float(res.i2)),
-                  tau2=max(0.0, tau2), studies=tuple(f.study for f in chosen),
+                  tau2=max(0.0, tau2), studies=tuple(f.study for f, _ in chosen),
                   left_out=tuple(left_out), unit=units.pop() if len(units) == 1 else None)
 
 
@@ -227,10 +248,10 @@ def _includes(studies: Mapping[str, Appraisal] | None, key: str) -> list[str]:
 def pooled_by_measure(outcome: str, items: Sequence[Finding],
                       studies: Mapping[str, Appraisal] | None = None) -> list[Pooled]:
     """One pooled estimate per measure that at least two studies of the outcome report."""
-    measures = dict.fromkeys(f.effect.measure for f in items if f.poolable)  # type: ignore[union-attr]
+    measures = dict.fromkeys(n.measure for f in items if (n := f.number) and n.has_interval)
     out = []
     for m in measures:
-        p = pool_effects(outcome, [f for f in items if f.poolable and f.effect.measure is m],  # type: ignore[union-attr]
+        p = pool_effects(outcome, [f for f in items if (n := f.number) and n.measure is m],
                          studies)
         if p is not None:
             out.append(p)
@@ -273,8 +294,9 @@ def informative_statement(subject: str, outcome: str, certainty: Certainty,
 
 
 def _stance_words(stance: Stance | None) -> str:
-    return {Stance.SUPPORTS: "supports", Stance.REFUTES: "goes against",
-            Stance.MIXED: "is mixed on"}.get(stance, "bears on")  # type: ignore[arg-type]
+    words = {Stance.SUPPORTS: "supports", Stance.REFUTES: "goes against",
+             Stance.MIXED: "is mixed on"}
+    return words[stance] if stance in words else "bears on"
 
 
 def _effect_phrase(outcome: str, effect: Effect | Pooled | None, stance: Stance | None,
@@ -357,10 +379,10 @@ def sof_rows(kb: KnowledgeBase, claim: Claim) -> list[SofRow]:
     groups: dict[str, list[Finding]] = {}
     for f in findings(kb, claim):
         groups.setdefault(outcome_key(f.outcome), []).append(f)
-    return [_row(key, items, claim, kb.studies, kb.settings) for key, items in groups.items()]
+    return [_row(items, claim, kb.studies, kb.settings) for items in groups.values()]
 
 
-def _row(key: str, items: list[Finding], claim: Claim, studies: Mapping[str, Appraisal],
+def _row(items: list[Finding], claim: Claim, studies: Mapping[str, Appraisal],
          settings: Settings) -> SofRow:
     outcome = items[0].outcome or NO_OUTCOME
     keys = tuple(dict.fromkeys(f.study for f in items))
@@ -379,6 +401,7 @@ def _row(key: str, items: list[Finding], claim: Claim, studies: Mapping[str, App
     lead = _lead(items, best)
     weeks = [w for f in items if (w := _weeks(f)) is not None]
     max_weeks = max(weeks, default=None)
+    said = best  # the certainty the statement speaks with: that of the number it states
     if pooled:
         effect_shown = "; ".join(p.text() for p in pooled)
         rep: Effect | Pooled | None = pooled[0]
@@ -387,10 +410,11 @@ def _row(key: str, items: list[Finding], claim: Claim, studies: Mapping[str, App
         effect_shown = (shown[0][1] if len(shown) == 1
                         else "; ".join(f"{s}: {t}" for s, t in shown) or NOT_REPORTED)
         rep = lead.effect if lead is not None else None
+        said = lead.certainty if lead is not None else best
     horizon_weeks = (_weeks(lead) if lead is not None and not pooled else max_weeks)
     horizon = horizon_of(horizon_weeks, settings)
     statement = informative_statement(subject_of(claim), outcome if outcome != NO_OUTCOME
-                                      else "the outcome", best, rep,
+                                      else "the outcome", said, rep,
                                       _main_stance(items), horizon)
     return SofRow(outcome=outcome, findings=tuple(items), studies=counted,
                   inside=tuple(k for k in keys if k in inside),
@@ -418,8 +442,8 @@ def _main_stance(items: Sequence[Finding]) -> Stance | None:
     return stances.pop() if len(stances) == 1 else (Stance.MIXED if stances else None)
 
 
-def weeks_text(weeks: float) -> str:
-    """'immediate', '3 days', '12 weeks', '4.3 weeks'."""
+def _weeks_cell(weeks: float) -> str:
+    """A follow-up in the table: 'immediate', '3 days', '12 weeks', '4.3 weeks'."""
     if weeks == 0:
         return "immediate"
     if weeks < 1:
@@ -431,7 +455,7 @@ def weeks_text(weeks: float) -> str:
 def _follow_up_text(weeks: list[float], items: Sequence[Finding]) -> str:
     if weeks:
         lo, hi = min(weeks), max(weeks)
-        return weeks_text(lo) if lo == hi else f"{weeks_text(lo)} to {weeks_text(hi)}"
+        return _weeks_cell(lo) if lo == hi else f"{_weeks_cell(lo)} to {_weeks_cell(hi)}"
     words = list(dict.fromkeys(f.follow_up for f in items if f.follow_up))
     return ", ".join(words) or "not reported"
 
@@ -523,19 +547,18 @@ def forest_plots(kb: KnowledgeBase, claim: Claim) -> list[ForestPlot]:
     """One plot per outcome and measure with at least one stored number."""
     plots = []
     for row in sof_rows(kb, claim):
-        measures = dict.fromkeys(f.effect.measure for f in row.findings if f.numeric)  # type: ignore[union-attr]
-        for m in measures:
-            items = [f for f in row.findings if f.numeric and f.effect.measure is m]  # type: ignore[union-attr]
+        numbers = [(f, n) for f in row.findings if (n := f.number) is not None]
+        for m in dict.fromkeys(n.measure for _, n in numbers):
+            items = [(f, n) for f, n in numbers if n.measure is m]
             pooled = next((p for p in row.pooled if p.measure is m), None)
-            rows = [ForestRow(label=f.study, study=f.study, value=f.effect.value,  # type: ignore[union-attr, arg-type]
-                              ci_low=f.effect.ci_low, ci_high=f.effect.ci_high,  # type: ignore[union-attr]
-                              certainty=f.certainty, timepoint=f.effect.timepoint)  # type: ignore[union-attr]
-                    for f in items]
+            rows = [ForestRow(label=f.study, study=f.study, value=n.value, ci_low=n.ci_low,
+                              ci_high=n.ci_high, certainty=f.certainty, timepoint=n.timepoint)
+                    for f, n in items]
             if pooled is not None:
                 rows.append(ForestRow(label=f"Pooled, I² {pooled.i2:.0%} (exploratory)",
                                       study=None, value=pooled.value, ci_low=pooled.ci_low,
                                       ci_high=pooled.ci_high, certainty=None, timepoint=None))
-            units = {f.effect.unit for f in items if f.effect.unit}  # type: ignore[union-attr]
+            units = {n.unit for _, n in items if n.unit}
             plots.append(ForestPlot(outcome=row.outcome, measure=m,
                                     unit=units.pop() if len(units) == 1 else None,
                                     rows=tuple(rows), pooled=pooled))

@@ -58,10 +58,12 @@ def test_verdicts_json_is_the_stable_interface(capsys) -> None:
     kb, report = load_kb(str(KB_MIN))
     assert data == verdict_records(kb, grade_all(kb, report))
     required = {"id", "quote", "statement", "kind", "verdict", "certainty", "lacking_long_term",
-                "rule", "reason", "override", "evidence"}
+                "long_term", "rule", "reason", "override", "evidence"}
     for row in data:
         assert required <= set(row)
         assert isinstance(row["lacking_long_term"], bool)
+        assert row["long_term"] in ("lacking", "has-long-term-evidence", "not-applicable")
+        assert row["lacking_long_term"] is (row["long_term"] == "lacking")
         for e in row["evidence"]:
             assert set(e) == {"study", "stance", "certainty"}
 
