@@ -12,7 +12,10 @@ from kb.model import Claim, Verdict
 from kb.sof import POOLING_LABEL, ForestPlot, SofRow, forest_plots, sof_applies, sof_rows
 
 ROW_HEIGHT = 40
+MIN_HEIGHT = 110  # a one-study plot still shows its line of no effect and axis
 LABEL_LIMIT = 260
+OPEN_NOTES = 6  # footnotes shown unfolded up to this many
+PAD = 1.15  # room around the intervals and the line of no effect
 
 
 def sof_frame(rows: list[SofRow]) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -40,7 +43,8 @@ def forest_chart(plot: ForestPlot) -> alt.LayerChart:
                           "timepoint": r.timepoint or ""} for r in plot.rows])
     order = list(data["label"])
     x_title = plot.measure.value + (f" ({plot.unit})" if plot.unit else "")
-    scale = alt.Scale(type="log") if plot.log_scale else alt.Scale(zero=False)
+    scale = alt.Scale(type="log" if plot.log_scale else "linear", domain=_domain(plot),
+                      nice=False)
     x = alt.X("value:Q", title=x_title, scale=scale)
     y = alt.Y("label:N", sort=order, title=None,
               axis=alt.Axis(labelLimit=LABEL_LIMIT, labelOverlap=False))
@@ -56,7 +60,18 @@ def forest_chart(plot: ForestPlot) -> alt.LayerChart:
     null = alt.Chart(pd.DataFrame([{"x": plot.no_effect}])).mark_rule(
         strokeDash=[6, 3], color="black").encode(x=alt.X("x:Q", scale=scale))
     return alt.layer(whiskers, points, diamond, null).properties(
-        height=ROW_HEIGHT * len(order))
+        height=max(MIN_HEIGHT, ROW_HEIGHT * len(order)))
+
+
+def _domain(plot: ForestPlot) -> list[float]:
+    """The x range: every interval and the line of no effect, with a margin."""
+    xs = [plot.no_effect] + [v for r in plot.rows for v in (r.value, r.ci_low, r.ci_high)
+                             if v is not None]
+    lo, hi = min(xs), max(xs)
+    if plot.log_scale:
+        return [lo / PAD, hi * PAD]
+    margin = (hi - lo) * (PAD - 1) or 1.0
+    return [lo - margin, hi + margin]
 
 
 def render_sof(data: Loaded, claim: Claim) -> None:
@@ -74,8 +89,12 @@ def render_sof(data: Loaded, claim: Claim) -> None:
                                 "Effect (95% CI)": st.column_config.TextColumn(width="medium")})
     st.markdown("\n".join(f"- **{md_escape(r.outcome)}**: {md_escape(r.statement)}"
                            for r in rows))
-    for note, number in notes.items():
-        st.caption(f"[{number}] {md_escape(note)}")
+    if notes:
+        # A long list of reasons is folded so the forest plots stay near the table.
+        with st.expander(f"Why the certainty was rated down: {len(notes)} "
+                         f"reason{'s' * (len(notes) != 1)}", expanded=len(notes) <= OPEN_NOTES):
+            for note, number in notes.items():
+                st.caption(f"[{number}] {md_escape(note)}")
     st.caption("Certainty: ⊕⊕⊕⊕ high · ⊕⊕⊕◯ moderate · ⊕⊕◯◯ low · ⊕◯◯◯ very low (GRADE). "
                "Effects are the numbers stored with each link, read in the record it names.")
     plots = forest_plots(data.kb, claim)

@@ -9,6 +9,7 @@ text is the same (case and spacing aside). Pooling is an exploratory random-effe
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -28,8 +29,10 @@ from kb.model import (
     Settings,
     Stance,
     Upgrade,
+    horizon_word,
+    parse_duration,
 )
-from kb.rules import horizon_of, link_weeks
+from kb.rules import HORIZONS, horizon_of, link_weeks
 
 # GRADE's certainty symbols, as GRADEpro prints them.
 CERTAINTY_SYMBOLS: Mapping[Certainty, str] = {
@@ -411,11 +414,11 @@ def _row(items: list[Finding], claim: Claim, studies: Mapping[str, Appraisal],
                         else "; ".join(f"{s}: {t}" for s, t in shown) or NOT_REPORTED)
         rep = lead.effect if lead is not None else None
         said = lead.certainty if lead is not None else best
-    horizon_weeks = (_weeks(lead) if lead is not None and not pooled else max_weeks)
-    horizon = horizon_of(horizon_weeks, settings)
-    statement = informative_statement(subject_of(claim), outcome if outcome != NO_OUTCOME
-                                      else "the outcome", said, rep,
-                                      _main_stance(items), horizon)
+    horizons = [h for f in ([lead] if lead is not None and not pooled else items)
+                if (h := _horizon(f, settings)) is not None]
+    horizon = max(horizons, key=HORIZONS.index, default=None)
+    statement = informative_statement(subject_of(claim), _statement_outcome(outcome, rep),
+                                      said, rep, _main_stance(items), horizon)
     return SofRow(outcome=outcome, findings=tuple(items), studies=counted,
                   inside=tuple(k for k in keys if k in inside),
                   participants=sum(known) if known else None,
@@ -423,6 +426,32 @@ def _row(items: list[Finding], claim: Claim, studies: Mapping[str, Appraisal],
                   footnotes=footnotes, effect=effect_shown, pooled=pooled,
                   follow_up=_follow_up_text(weeks, items), max_weeks=max_weeks,
                   horizon=horizon, statement=statement)
+
+
+_LIST = re.compile(r"[,;/]| and ")
+
+
+def _statement_outcome(outcome: str, effect: Effect | Pooled | None) -> str:
+    """What the statement says the number changes. A link's outcome often lists several
+    ("pain, disability, range of motion") while its number measures one: then the number's
+    unit, when it names what was measured ("pain intensity (standardised)"), is used."""
+    if outcome == NO_OUTCOME:
+        outcome = "the outcome"
+    unit = effect.unit if effect is not None else None
+    if _LIST.search(outcome) and unit and re.search(r"[a-z]{3}", unit):
+        return re.sub(r"\s*\([^)]*\)\s*$", "", unit).strip() or outcome
+    return outcome
+
+
+def _horizon(f: Finding, settings: Settings) -> str | None:
+    """The horizon a finding's number belongs to: its time point (a duration or a word such
+    as 'medium term'), else the link's follow-up."""
+    for text in ((f.effect.timepoint if f.effect else None), f.follow_up):
+        if text and (word := horizon_word(text)):
+            return word
+        if text and (weeks := parse_duration(text)) is not None:
+            return horizon_of(weeks, settings)
+    return horizon_of(f.follow_up_weeks, settings)
 
 
 def _weeks(f: Finding) -> float | None:

@@ -218,3 +218,24 @@ def test_bundled_effect_claims_have_a_table() -> None:
             for f in row.findings:
                 if f.numeric:
                     assert f.effect is not None and f.effect.source, (claim.id, f.study)
+
+
+def test_statement_names_what_the_number_measures(tmp_path) -> None:
+    # One link, several outcomes in its text, one number: the unit says which one it measures;
+    # a horizon word as the time point sets the horizon.
+    text = (KB_SOF / "claims.yaml").read_text(encoding="utf-8").replace(
+        "        outcome: Pain\n", "        outcome: pain, disability and range of motion\n").replace(
+        "effect: {measure: SMD, value: -0.6, ci_low: -1.0, ci_high: -0.2, direction: lower is better,\n"
+        "                 timepoint: 12 weeks,",
+        "effect: {measure: SMD, value: -0.6, ci_low: -1.0, ci_high: -0.2, direction: lower is better,\n"
+        "                 unit: pain intensity (standardised), timepoint: medium term,")
+    kb_dir = tmp_path / "kb"
+    kb_dir.mkdir()
+    for name in ("article.txt", "references.bib"):
+        (kb_dir / name).write_bytes((KB_SOF / name).read_bytes())
+    (kb_dir / "claims.yaml").write_text(text, encoding="utf-8")
+    kb, report = load_kb(str(kb_dir))
+    assert report.valid
+    row = next(r for r in sof_rows(kb, kb.claim("short-term-pain"))
+               if r.outcome.startswith("pain, disability"))
+    assert row.statement == "Needling probably reduces pain intensity in the intermediate term."
