@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import enum
 import hashlib
+import math
 import re
 import types
 import typing
@@ -41,6 +42,11 @@ _MAX_DEPTH = 64
 MAX_PROBLEMS = 1000
 M = TypeVar("M", bound=BaseModel)
 _STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+# No count in a claims file needs more digits than this; Python refuses int() past 4300.
+MAX_NUMBER_CHARS = 40
 _ALLOWED_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in (
     "str", "int", "float", "bool", "null", "timestamp", "map", "seq"))
 
@@ -472,7 +478,51 @@ def _to_data(node: yaml.Node, path: str, file: str, doc: ClaimsDocument, depth: 
                 for i, item in enumerate(node.value)]
     if node.tag == _STR_TAG:
         return node.value  # the common case, without the constructor's bookkeeping
-    return _SCALAR.construct_object(node)
+    return _scalar(node, path, file, doc)
+
+
+class _Unreadable:
+    """A value YAML could not construct: reported once, then skipped by validation."""
+
+    def __repr__(self) -> str:
+        return "<unreadable value>"
+
+
+_UNREADABLE = _Unreadable()
+
+
+def _scalar(node: yaml.ScalarNode, path: str, file: str, doc: ClaimsDocument) -> Any:
+    """Construct a non-string scalar; a value no schema field can hold becomes a problem."""
+    text = node.value
+    if node.tag in (_INT_TAG, _FLOAT_TAG) and len(text) > MAX_NUMBER_CHARS:
+        # Checked before conversion: int() of a few thousand digits raises (and is slow).
+        return _unreadable(doc, node, path, file,
+                           f"a number of {len(text)} characters is too long to be meant",
+                           f"write the number in at most {MAX_NUMBER_CHARS} characters")
+    try:
+        # The constructor function itself: construct_object would keep every node it saw.
+        value = _SCALAR.yaml_constructors[node.tag](_SCALAR, node)
+    except (ValueError, OverflowError, yaml.YAMLError):
+        if node.tag == _TIMESTAMP_TAG:
+            return _unreadable(doc, node, path, file, f"'{text}' is not a valid date",
+                               "write a real date as YYYY-MM-DD (is the month or day right?)")
+        return _unreadable(doc, node, path, file, f"'{_clip(text)}' cannot be read as a value",
+                           "write it as plain text in quotes, or as a number or date")
+    if isinstance(value, float) and not math.isfinite(value):
+        return _unreadable(doc, node, path, file, f"'{_clip(text)}' is not a finite number",
+                           "write a number such as 12 or 0.5")
+    return value
+
+
+def _unreadable(doc: ClaimsDocument, node: yaml.Node, path: str, file: str, message: str,
+                hint: str) -> _Unreadable:
+    doc.problems.append(error("yaml-value", file, node.start_mark.line + 1, message, hint,
+                              path=path, column=node.start_mark.column + 1))
+    return _UNREADABLE
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _validate(data: Any, file: str, doc: ClaimsDocument, memo: ParseMemo | None = None,
@@ -562,6 +612,8 @@ def _validate_item(model: type[M], raw: Any, path: str, file: str, doc: ClaimsDo
 def _problems_from(errors: list[Any], model: type[BaseModel], base: str, file: str,
                    doc: ClaimsDocument) -> Iterator[Problem]:
     for err in errors:
+        if err.get("input") is _UNREADABLE:
+            continue  # already reported where YAML read it (yaml-value)
         loc = err["loc"]
         path = base + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
         kind = err["type"]
