@@ -50,7 +50,8 @@ from kb.load import (
 )
 from kb.model import Appraisal, Article, Claim, InvalidClaim, KnowledgeBase, Reference, Settings
 from kb.problems import Problem, Report
-from kb.sources import MAX_FILE_BYTES, decode, gc_paused
+from kb.sources import decode, gc_paused
+from kb.sources import read_bytes as read_source_bytes
 from kb.store import (
     LazyMapping,
     LazySequence,
@@ -103,13 +104,8 @@ def _signing_key() -> bytes | None:
 
 
 def read_bytes(path: str) -> bytes | None:
-    try:
-        if os.path.getsize(path) > MAX_FILE_BYTES:
-            return None
-        with open(path, "rb") as fh:
-            return fh.read()
-    except OSError:
-        return None
+    """A source's bytes, or None when it cannot be read (the full load then says why)."""
+    return read_source_bytes(path, path)[0]
 
 
 def _get(root: str, kind: str, key: str) -> Any:
