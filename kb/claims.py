@@ -31,15 +31,13 @@ from kb.model import (
     InvalidClaim,
     Settings,
 )
-from kb.problems import Problem, error
+from kb.problems import MAX_PROBLEMS, Problem, error
 from kb.sources import read_text
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR = yaml.constructor.SafeConstructor()
 _TOP_LEVEL = ("$schema", "schema_version", "article", "settings", "studies", "claims")
 _MAX_DEPTH = 64
-# Past this many problems a file is almost surely the wrong one; listing more helps nobody.
-MAX_PROBLEMS = 1000
 M = TypeVar("M", bound=BaseModel)
 _STR_TAG = "tag:yaml.org,2002:str"
 _INT_TAG = "tag:yaml.org,2002:int"

@@ -8,13 +8,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 
 from kb.bibliography import Bibliography, load_bibliography
 from kb.checks import run_checks
 from kb.claims import ClaimsDocument, load_claims
 from kb.model import KnowledgeBase
-from kb.problems import Problem, Report, error
+from kb.problems import FILE_LEVEL, MAX_PROBLEMS, Problem, Report, error, warning
 from kb.sources import gc_paused, read_text
 
 CLAIMS_FILE = "claims.yaml"
@@ -86,5 +87,29 @@ def assemble(root: str, doc: ClaimsDocument, bib: Bibliography,
     if doc.article is not None or doc.claims or doc.studies:
         # Cross-file checks would only echo an unreadable claims file as noise.
         progress("checking claims against the bibliography and the article")
-        problems += run_checks(kb)
+        found: Iterable[Problem] = run_checks(kb)
+        skipped = [0]
+        if any(p.code in FILE_LEVEL for p in bib.problems):
+            found = _explained(found, NEEDS_BIBLIOGRAPHY, skipped)
+        problems += islice(found, MAX_PROBLEMS + 1)  # `Report.of` closes the list there
+        if skipped[0]:
+            problems.append(warning(
+                "checks-skipped", CLAIMS_FILE, None,
+                f"{skipped[0]} links and appraisals could not be checked against {BIB_FILE}, "
+                "which could not be read", f"fix {BIB_FILE} first (see its error above)"))
     return kb, Report.of(problems)
+
+
+# The checks an unreadable bibliography would fail for every key: one summary line says so.
+NEEDS_BIBLIOGRAPHY = frozenset({"claim-unknown-study", "study-unknown-reference",
+                                "review-includes-unknown"})
+
+
+def _explained(problems: Iterable[Problem], codes: frozenset[str],
+               count: list[int]) -> Iterator[Problem]:
+    """The problems whose code is not in `codes`; those left out are counted in count[0]."""
+    for p in problems:
+        if p.code in codes:
+            count[0] += 1
+        else:
+            yield p

@@ -34,8 +34,9 @@ def test_report_render_and_dict() -> None:
     assert lines[0] == "claims.yaml:3:4: error yaml-syntax: bad (hint: fix)"
     assert lines[1] == "claims.yaml:9: warning study-unused: [studies.x] m (hint: h)"
     assert lines[-1] == "1 error, 1 warning"
-    assert report.to_dict()["problems"][0]["severity"] == Severity.WARNING.value
-    assert report.codes() == [("study-unused", "claims.yaml", 9), ("yaml-syntax", "claims.yaml", 3)]
+    assert report.to_dict()["problems"][1]["severity"] == Severity.WARNING.value
+    # a problem that stops the whole file is listed first, in JSON as in text
+    assert report.codes() == [("yaml-syntax", "claims.yaml", 3), ("study-unused", "claims.yaml", 9)]
 
 
 def test_article_change_says_which_anchors_hold(tmp_path: Path) -> None:
