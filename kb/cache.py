@@ -395,7 +395,7 @@ def _apply_edit(store: Store, root: str, prev: _State, raw: bytes, claims_digest
             prime(kb.article_text, records.get(_rid("A", prev.article_digest)))
         except KeyError:
             pass
-    alone = dataclasses.replace(kb, claims=(claim,), claim_positions=(index,))
+    alone = dataclasses.replace(kb, claims=(claim,), claim_positions=(index,), invalid_claims=())
     fresh = [p for check in PER_CLAIM for p in check(alone)]
     kept = []
     for p in prev.report:
@@ -578,7 +578,7 @@ def _save(store: Store, root: str, kb: KnowledgeBase, report: Report, doc: Claim
     """Keep a parsed base as records and a state (`claims_raw`: the bytes parsed, whose
     hash is in `keys`)."""
     key, claims_digest, bib_digest = keys
-    article_rel = kb.article.text if kb.article else None
+    article_rel = doc.article_path
     article_digest = _article_digest(store, root, article_rel) if kb.article_text else None
     state = _State(code_version(), claims_digest, bib_digest, article_rel, article_digest,
                    report)

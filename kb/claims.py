@@ -112,6 +112,9 @@ class ClaimsDocument:
     """What `load_claims` could read; parts that failed validation are left out."""
 
     article: Article | None = None
+    # The article text's path, also when the article block failed validation elsewhere (its
+    # quotes can still be checked).
+    article_path: str | None = None
     settings: Settings = field(default_factory=Settings)
     studies: dict[str, Appraisal] = field(default_factory=dict)
     claims: list[Claim] = field(default_factory=list)
@@ -538,7 +541,13 @@ def _validate(data: Any, file: str, doc: ClaimsDocument, memo: ParseMemo | None 
                                   "add the article block (id, title, publisher, text)",
                                   path="article"))
     else:
-        doc.article = _validate_item(Article, data["article"], "article", file, doc)
+        raw_article = data["article"]
+        doc.article = _validate_item(Article, raw_article, "article", file, doc)
+        if doc.article is not None:
+            doc.article_path = doc.article.text
+        elif isinstance(raw_article, dict) and isinstance(raw_article.get("text"), str) \
+                and raw_article["text"].strip():
+            doc.article_path = raw_article["text"]
     if "settings" in data:
         settings = _validate_item(Settings, data["settings"], "settings", file, doc)
         if settings is not None:
@@ -579,10 +588,25 @@ def _validate(data: Any, file: str, doc: ClaimsDocument, memo: ParseMemo | None 
             doc.claim_positions.append(i)
         else:
             raw = raw if isinstance(raw, dict) else {}
-            reasons = "; ".join(p.message for p in doc.problems[before:])
+            reasons = "; ".join(p.message for p in doc.problems[before:]) or \
+                "a value could not be read"
+            quote = raw.get("quote")
             doc.invalid_claims.append(InvalidClaim(
-                i, str(raw.get("id", f"claims[{i}]")), str(raw.get("quote", "")),
-                str(raw.get("statement", "")), reasons))
+                i, str(raw.get("id", f"claims[{i}]")), quote if isinstance(quote, str) else "",
+                str(raw.get("statement", "")), reasons, _raw_links(raw.get("evidence"))))
+
+
+def _raw_links(evidence: Any) -> tuple[tuple[int, str], ...]:
+    """(position, study key) of the links of a claim that failed validation whose key is
+    well-formed: they are still checked against the bibliography."""
+    if not isinstance(evidence, list):
+        return ()
+    return tuple((j, link["study"]) for j, link in enumerate(evidence)
+                 if isinstance(link, dict) and isinstance(link.get("study"), str)
+                 and _KEY.fullmatch(link["study"]))
+
+
+_KEY = re.compile(r"[^\s,{}]+")
 
 
 def _validate_item(model: type[M], raw: Any, path: str, file: str, doc: ClaimsDocument,
@@ -636,6 +660,10 @@ def _problems_from(errors: list[Any], model: type[BaseModel], base: str, file: s
         elif kind == "duration_invalid":
             yield error("duration-invalid", file, line, err["msg"],
                         "write the duration as '12 weeks', '6 months' or 'immediate'", path=path)
+        elif kind == "string_pattern_mismatch" and path.endswith(".url"):
+            yield error("schema-value", file, line,
+                        f"{_short(given)} is not a web address that can be linked",
+                        _value_hint(path, kind), path=path)
         elif kind in ("string_pattern_mismatch", "string_too_short", "greater_than_equal",
                       "greater_than", "too_short", "string_too_long"):
             yield error("schema-value", file, line, f"{err['msg']} (got {given!r})",
@@ -651,7 +679,8 @@ def _value_hint(path: str, kind: str) -> str:
     if path.endswith("sha256"):
         return "run 'kb hash' and paste the 64 hex digits"
     if path.endswith(".url"):
-        return "use a full http:// or https:// address"
+        return ("use a full http:// or https:// address without spaces, quotes or angle "
+                "brackets (percent-encode them: %20)")
     if kind == "too_short":
         return "this list needs at least one item"
     return "fix the value"
