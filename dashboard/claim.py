@@ -15,6 +15,7 @@ from dashboard.ui import (
     cite,
     download_csv,
     md_escape,
+    text_table,
     study_links,
 )
 from kb.graph import claim_node, neighbourhood, review_overlap
@@ -134,8 +135,7 @@ def render() -> None:
             st.caption("None: the computed verdict stands.")
         if claim.pico:
             st.markdown("**PICO**")
-            st.table(pd.DataFrame([{"": k.capitalize(), "value": v}
-                                   for k, v in claim.pico.model_dump().items() if v]))
+            text_table({k.capitalize(): v for k, v in claim.pico.model_dump().items()})
         if not claim.checkable:
             st.info(f"Not checkable: {md_escape(claim.not_checkable_reason or 'no reason given')}")
 
