@@ -10,12 +10,15 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 from kb.anchors import index_for, sha256_text
-from kb.model import QUALITY_RATINGS, KnowledgeBase, ReviewStatus
+from kb.model import QUALITY_RATINGS, KnowledgeBase, ReviewStatus, Stance
 from kb.problems import Problem, error, warning
+from kb.rules import default_certainty
 
 Check = Callable[[KnowledgeBase], Iterator[Problem]]
 # Up to this many quotes are looked up one by one rather than through a word index.
 FEW_QUOTES = 8
+# Google's ClaimReview guidance: keep claimReviewed under 75 characters (mobile display).
+SHORT_MAX_CHARS = 74
 
 
 def check_claim_ids(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -174,6 +177,49 @@ def check_reviews(kb: KnowledgeBase) -> Iterator[Problem]:
                           path=f"claims[{idx}]")
 
 
+def check_certainties(kb: KnowledgeBase) -> Iterator[Problem]:
+    """Links graded with the design's default certainty, so the editor knows to appraise them."""
+    for idx, claim in kb.claims_with_index():
+        for j, link in enumerate(claim.evidence):
+            if link.certainty is not None or link.stance is Stance.CONTEXT:
+                continue
+            if link.study not in kb.studies:
+                continue  # an unknown or unappraised study is reported as an error already
+            certainty, why = default_certainty(link, kb.studies[link.study])
+            path = f"claims[{idx}].evidence[{j}]"
+            yield warning("link-certainty-default", kb.claims_file, kb.line_of(path),
+                          f"claim '{claim.id}': the link to '{link.study}' has no certainty; "
+                          f"graded {certainty.label} ({why})",
+                          f"appraise it and write 'certainty: {certainty.value}' or another "
+                          "GRADE level; add 'downgrades:' for the domains that lower it",
+                          path=path)
+
+
+def check_short_forms(kb: KnowledgeBase) -> Iterator[Problem]:
+    for idx, claim in kb.claims_with_index():
+        if claim.short is not None and len(claim.short) > SHORT_MAX_CHARS:
+            path = f"claims[{idx}].short"
+            yield warning("claim-short-long", kb.claims_file, kb.line_of(path),
+                          f"the short form of claim '{claim.id}' has {len(claim.short)} "
+                          f"characters; ClaimReview asks for at most {SHORT_MAX_CHARS}",
+                          "say the claim in fewer words, faithful to the statement", path=path)
+
+
+def check_contradictions(kb: KnowledgeBase) -> Iterator[Problem]:
+    ids = {c.id for c in kb.claims} | {c.id for c in kb.invalid_claims}
+    for idx, claim in kb.claims_with_index():
+        for j, other in enumerate(claim.contradicts):
+            path = f"claims[{idx}].contradicts[{j}]"
+            if other == claim.id:
+                yield error("claim-contradicts-itself", kb.claims_file, kb.line_of(path),
+                            f"claim '{claim.id}' lists itself under contradicts",
+                            "name the other claim that asserts the opposite", path=path)
+            elif other not in ids:
+                yield error("claim-contradicts-unknown", kb.claims_file, kb.line_of(path),
+                            f"claim '{claim.id}' contradicts '{other}', which is not a claim",
+                            _did_you_mean(other, ids) or "use another claim's id", path=path)
+
+
 def _did_you_mean(key: str, known: object) -> str:
     import difflib
 
@@ -188,6 +234,9 @@ CHECKS: tuple[Check, ...] = (
     check_quotes,
     check_article,
     check_reviews,
+    check_certainties,
+    check_short_forms,
+    check_contradictions,
 )
 
 
@@ -203,8 +252,13 @@ CODES: dict[Check, tuple[str, ...]] = {
     check_article: ("article-unhashed", "article-changed"),
     check_reviews: ("override-no-rationale", "review-incomplete", "claim-not-checkable-reason",
                     "claim-no-evidence"),
+    check_certainties: ("link-certainty-default",),
+    check_short_forms: ("claim-short-long",),
+    check_contradictions: ("claim-contradicts-itself", "claim-contradicts-unknown"),
 }
-PER_CLAIM: tuple[Check, ...] = (check_evidence_links, check_quotes, check_reviews)
+# check_contradictions looks at other claims' ids: an edit of `contradicts` loads in full.
+PER_CLAIM: tuple[Check, ...] = (check_evidence_links, check_quotes, check_reviews,
+                                check_certainties, check_short_forms)
 
 
 def run_checks(kb: KnowledgeBase, checks: tuple[Check, ...] = CHECKS) -> Iterator[Problem]:

@@ -16,7 +16,7 @@ import networkx as nx
 from kb.grading import Grade
 from kb.graph import GapCell, ImpactRow, Overlap
 from kb.model import KnowledgeBase
-from kb.rules import HORIZONS
+from kb.rules import HORIZONS, link_certainty
 
 
 def verdict_records(kb: KnowledgeBase, grades: Mapping[str, Grade]) -> list[dict[str, Any]]:
@@ -41,9 +41,14 @@ def verdict_records(kb: KnowledgeBase, grades: Mapping[str, Grade]) -> list[dict
             "override": ({"verdict": g.override.verdict.value, "rationale": g.override.rationale}
                          if g.override else None),
             "evidence": [{"study": e.study, "stance": e.stance.value,
-                          "certainty": e.certainty.value} for e in (c.evidence if c else [])],
+                          "certainty": _certainty_value(e, kb)} for e in (c.evidence if c else [])],
         })
     return out
+
+
+def _certainty_value(link: Any, kb: KnowledgeBase) -> str | None:
+    certainty = link_certainty(link, kb.studies.get(link.study))
+    return certainty.value if certainty else None
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

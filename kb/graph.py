@@ -20,7 +20,11 @@ import networkx as nx
 from kb.grading import Grade, grade, grade_all
 from kb.model import Certainty, Claim, KnowledgeBase, Stance, Verdict
 from kb.problems import Report
-from kb.rules import HORIZONS, link_horizon, link_weeks
+from kb.rules import HORIZONS, link_certainty, link_horizon, link_weeks
+
+
+def _value(certainty: Certainty | None) -> str:
+    return certainty.value if certainty else ""
 
 
 def claim_node(claim_id: str) -> str:
@@ -73,7 +77,8 @@ def build_graph(kb: KnowledgeBase, grades: Mapping[str, Grade] | None = None) ->
         for link in claim.evidence:
             weeks = link_weeks(link, kb.studies.get(link.study))
             g.add_edge(cn, study_node(link.study), relation="evidence",
-                       stance=link.stance.value, certainty=link.certainty.value,
+                       stance=link.stance.value,
+                       certainty=_value(link_certainty(link, kb.studies.get(link.study))),
                        outcome=link.outcome or "", follow_up=link.follow_up or "",
                        follow_up_weeks=weeks if weeks is not None else -1.0,
                        horizon=link_horizon(link, kb.studies.get(link.study), kb.settings)
@@ -146,7 +151,8 @@ def claims_resting_on(kb: KnowledgeBase, key: str, report: Report | None = None,
         after = grade(without_study(claim, key), kb.studies, kb.settings)
         if before.verdict is Verdict.NOT_GRADED:
             after = before
-        rows.append(ImpactRow(claim.id, links[0].stance.value, links[0].certainty.value,
+        rows.append(ImpactRow(claim.id, links[0].stance.value,
+                              _value(link_certainty(links[0], kb.studies.get(key))),
                               before.verdict, after.verdict, before.certainty, after.certainty))
     return rows
 
@@ -224,7 +230,8 @@ def evidence_gaps(kb: KnowledgeBase) -> dict[str, dict[str, GapCell]]:
             h = link_horizon(link, kb.studies.get(link.study), kb.settings) or "unknown"
             keys, best = cells[h]
             keys.add(link.study)
-            cells[h] = (keys, max(best, link.certainty.rank))
+            certainty = link_certainty(link, kb.studies.get(link.study))
+            cells[h] = (keys, max(best, certainty.rank if certainty else 0))
         matrix[claim.id] = {h: GapCell(len(k), Certainty.from_rank(b) if b else None)
                             for h, (k, b) in cells.items()}
     return matrix

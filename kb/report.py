@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from kb.grading import Grade
 from kb.graph import evidence_gaps
 from kb.model import KnowledgeBase, Verdict
-from kb.rules import HORIZONS, link_horizon
+from kb.rules import HORIZONS, certainty_label, link_horizon
 from kb.text import doi_url, full_citation, pubmed_url, safe_url, short_citation
 
 
@@ -49,7 +49,7 @@ def _rows(kb: KnowledgeBase, claim_id: str) -> list[dict[str, str]]:
             "follow-up": e.follow_up or (a.follow_up if a else "") or "",
             "horizon": link_horizon(e, a, kb.settings) or "unknown",
             "stance": e.stance.value,
-            "certainty": e.certainty.label,
+            "certainty": certainty_label(e, a),
             "note": e.note,
         })
     return out

@@ -17,7 +17,9 @@ from kb.model import (
     Appraisal,
     Certainty,
     Claim,
+    Design,
     EvidenceLink,
+    QualityTool,
     Settings,
     Stance,
     Verdict,
@@ -57,6 +59,108 @@ def link_weeks(link: EvidenceLink, appraisal: Appraisal | None) -> float | None:
     return weeks
 
 
+# --- guided appraisal: the certainty a link starts from --------------------------------------
+
+# GRADE's starting level for a body of evidence by study design: randomised trials start high,
+# observational studies low; case reports, series, mechanistic and physiological studies and
+# opinion are indirect or uncontrolled evidence for a clinical claim and start very low.
+# None: a synthesis or guideline starts from its own rating (`quality:`), else from low.
+STARTING_CERTAINTY: Mapping[Design, Certainty | None] = {
+    Design.UMBRELLA_REVIEW: None,
+    Design.SYSTEMATIC_REVIEW_META_ANALYSIS: None,
+    Design.SYSTEMATIC_REVIEW: None,
+    Design.CRITICALLY_APPRAISED_TOPIC: None,
+    Design.GUIDELINE: None,
+    Design.RCT: Certainty.HIGH,
+    Design.CROSSOVER_RCT: Certainty.HIGH,
+    Design.CLUSTER_RCT: Certainty.HIGH,
+    Design.NON_RANDOMISED_TRIAL: Certainty.LOW,
+    Design.COHORT: Certainty.LOW,
+    Design.CASE_CONTROL: Certainty.LOW,
+    Design.CROSS_SECTIONAL: Certainty.LOW,
+    Design.NARRATIVE_REVIEW: Certainty.VERY_LOW,
+    Design.CASE_SERIES: Certainty.VERY_LOW,
+    Design.CASE_REPORT: Certainty.VERY_LOW,
+    Design.LABORATORY: Certainty.VERY_LOW,
+    Design.PHYSIOLOGY: Certainty.VERY_LOW,
+    Design.EXPERT_OPINION: Certainty.VERY_LOW,
+}
+# A synthesis without a usable rating of its own starts here.
+UNRATED_SYNTHESIS = Certainty.LOW
+# Its own rating, by tool: GRADE certainty as stated; AMSTAR 2 confidence in the review's
+# results read as the certainty it can lend (critically low counts as very low).
+RATING_CERTAINTY: Mapping[QualityTool, Mapping[str, Certainty]] = {
+    QualityTool.GRADE: {"high": Certainty.HIGH, "moderate": Certainty.MODERATE,
+                        "low": Certainty.LOW, "very low": Certainty.VERY_LOW},
+    QualityTool.AMSTAR2: {"high": Certainty.HIGH, "moderate": Certainty.MODERATE,
+                          "low": Certainty.LOW, "critically low": Certainty.VERY_LOW},
+}
+# GRADE rates down one level per serious concern and two per very serious one.
+DOWNGRADE_LEVELS: Mapping[str, int] = {"serious": 1, "very-serious": 2}
+UPGRADE_LEVELS: Mapping[str, int] = {"large": 1, "very-large": 2}
+
+
+def starting_certainty(appraisal: Appraisal | None) -> tuple[Certainty, str]:
+    """The level a study's evidence starts from, and why (for editors and warnings)."""
+    if appraisal is None:
+        return Certainty.VERY_LOW, "the study has no appraisal, so it starts very low"
+    design = appraisal.design
+    start = STARTING_CERTAINTY[design]
+    if start is not None:
+        return start, f"{design.label.lower()}: starts {start.label}"
+    q = appraisal.quality
+    rated = RATING_CERTAINTY.get(q.tool, {}).get(q.rating.strip().lower()) if q else None
+    if rated is not None and q is not None:
+        return rated, f"{design.label.lower()} rated {q.rating} ({q.tool.value})"
+    return UNRATED_SYNTHESIS, (f"{design.label.lower()} without a GRADE or AMSTAR 2 rating: "
+                               f"starts {UNRATED_SYNTHESIS.label}")
+
+
+def _level(item: object, table: Mapping[str, int], default: int) -> int:
+    level = getattr(item, "level", None)
+    value = getattr(level, "value", level)
+    return table.get(str(value), default) if value is not None else default
+
+
+def default_certainty(link: EvidenceLink, appraisal: Appraisal | None) -> tuple[Certainty, str]:
+    """The certainty a link gets when the editor gives none: the design's starting level,
+    lowered by the link's `downgrades` and raised by its `upgrades` (GRADE's domains)."""
+    start, why = starting_certainty(appraisal)
+    down = sum(_level(d, DOWNGRADE_LEVELS, 1) for d in getattr(link, "downgrades", None) or ())
+    up = sum(_level(u, UPGRADE_LEVELS, 1) for u in getattr(link, "upgrades", None) or ())
+    result = Certainty.from_rank(start.rank - down + up)
+    if down:
+        why += f", rated down {down} level{'s' if down > 1 else ''}"
+    if up:
+        why += f", rated up {up} level{'s' if up > 1 else ''}"
+    return result, f"{why}: {result.label}"
+
+
+def link_certainty(link: EvidenceLink, appraisal: Appraisal | None) -> Certainty | None:
+    """The certainty a link counts with: the editor's, else the default (None for a context
+    link without one: context never counts towards a verdict)."""
+    if link.certainty is not None:
+        return link.certainty
+    if link.stance is Stance.CONTEXT:
+        return None
+    return default_certainty(link, appraisal)[0]
+
+
+def certainty_label(link: EvidenceLink, appraisal: Appraisal | None) -> str:
+    """The certainty as shown to readers: the word, marked when it is the design's default."""
+    certainty = link_certainty(link, appraisal)
+    if certainty is None:
+        return "–"
+    return certainty.label + (" (default)" if link.certainty is None else "")
+
+
+def with_certainty(link: EvidenceLink, appraisal: Appraisal | None) -> EvidenceLink:
+    """The link as graded: with its default certainty filled in when the editor gave none."""
+    if link.certainty is not None or link.stance is Stance.CONTEXT:
+        return link
+    return link.model_copy(update={"certainty": default_certainty(link, appraisal)[0]})
+
+
 @dataclass(frozen=True)
 class Side:
     """The links of one stance: distinct studies and the best certainty among them."""
@@ -70,7 +174,8 @@ class Side:
 
     @cached_property
     def best(self) -> Certainty | None:
-        return max((link.certainty for link in self.links), key=lambda c: c.rank, default=None)
+        return max((link.certainty for link in self.links if link.certainty is not None),
+                   key=lambda c: c.rank, default=None)
 
     @cached_property
     def rank(self) -> int:
@@ -82,7 +187,8 @@ class Side:
 
     def at_least(self, certainty: Certainty) -> tuple[str, ...]:
         return tuple(dict.fromkeys(
-            link.study for link in self.links if link.certainty.rank >= certainty.rank))
+            link.study for link in self.links
+            if link.certainty is not None and link.certainty.rank >= certainty.rank))
 
 
 @dataclass(frozen=True)
@@ -103,7 +209,7 @@ class Evidence:
         studies = studies or {}
         by: dict[Stance, list[EvidenceLink]] = {s: [] for s in Stance}
         for link in claim.evidence:
-            by[link.stance].append(link)
+            by[link.stance].append(with_certainty(link, studies.get(link.study)))
         long_term = tuple(dict.fromkeys(
             link.study for link in by[Stance.SUPPORTS]
             if (a := studies.get(link.study)) is not None and a.design.is_systematic_or_trial
