@@ -19,7 +19,7 @@ from dashboard.ui import (
 )
 from kb.graph import claim_node, neighbourhood, review_overlap
 from kb.model import Claim
-from kb.rules import RULES, link_horizon, link_weeks
+from kb.rules import RULES, certainty_label, link_horizon, link_weeks
 
 NEIGHBOURS = 80
 
@@ -40,7 +40,7 @@ def evidence_frame(data: Loaded, claim: Claim) -> pd.DataFrame:
             "horizon": link_horizon(e, a, kb.settings) or "unknown",
             "weeks": weeks,
             "stance": e.stance.value,
-            "certainty": e.certainty.label,
+            "certainty": certainty_label(e, a),
             "outcome": e.outcome or "",
             "locator": e.locator or "",
             "note": e.note,
