@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 from kb.anchors import index_for, sha256_text
 from kb.model import QUALITY_RATINGS, KnowledgeBase, ReviewStatus, Stance
-from kb.problems import Problem, error, warning
+from kb.problems import Problem, Report, error, warning
 from kb.rules import default_certainty
 
 Check = Callable[[KnowledgeBase], Iterator[Problem]]
@@ -259,6 +259,28 @@ CODES: dict[Check, tuple[str, ...]] = {
 # check_contradictions looks at other claims' ids: an edit of `contradicts` loads in full.
 PER_CLAIM: tuple[Check, ...] = (check_evidence_links, check_quotes, check_reviews,
                                 check_certainties, check_short_forms)
+
+
+# What each warning leaves to do, in words for `kb check`'s summary.
+TO_DO: dict[str, str] = {
+    "claim-no-evidence": "checkable claims without evidence links",
+    "link-certainty-default": "links graded with their design's default certainty",
+    "study-unused": "appraised studies no claim cites",
+    "reference-unused": "references no claim cites",
+    "article-unhashed": "article text without a recorded hash",
+    "review-incomplete": "reviewed claims without reviewer and date",
+    "claim-quote-ambiguous": "quotes that occur more than once",
+    "claim-short-long": "short forms longer than ClaimReview's 74 characters",
+}
+
+
+def left_to_do(report: Report) -> list[str]:
+    """A count per kind of warning that is work left for the editor ('Left to do:' lines)."""
+    counts = Counter(p.code for p in report.warnings if p.code in TO_DO)
+    if not counts:
+        return []
+    return ["Left to do:", *(f"  {n} {TO_DO[code]} ({code})"
+                             for code, n in sorted(counts.items(), key=lambda kv: -kv[1]))]
 
 
 def run_checks(kb: KnowledgeBase, checks: tuple[Check, ...] = CHECKS) -> Iterator[Problem]:

@@ -180,12 +180,18 @@ def reasons_for(text: str) -> tuple[str, ...]:
     return tuple(name for name, _, pattern in CUES if pattern.search(text))
 
 
+# Which cue's kind wins when a claim carries several: the more specific claim types first.
+KIND_PRIORITY = ("safety", "comparison", "studies-show", "effect", "definition", "mechanism",
+                 "history-trend", "procedure", "practice")
+
+
 def kind_for(reasons: Iterable[str]) -> str:
-    """The claim kind the strongest cue suggests (an editor checks it)."""
+    """The claim kind the most specific cue suggests (an editor checks it)."""
     found = set(reasons)
-    for name, kind, _ in CUES:
-        if name in found and kind is not None:
-            return kind
+    kinds = {name: kind for name, kind, _ in CUES}
+    for name in KIND_PRIORITY:
+        if name in found and kinds[name] is not None:
+            return kinds[name]  # type: ignore[return-value]
     return "practice"
 
 
