@@ -14,15 +14,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from kb.model import (
+    GRADE_START,
     Appraisal,
     Certainty,
     Claim,
-    Design,
     EvidenceLink,
+    GradeStart,
     QualityTool,
     Settings,
     Stance,
     Verdict,
+    expected_certainty,
     horizon_word,
 )
 
@@ -61,30 +63,11 @@ def link_weeks(link: EvidenceLink, appraisal: Appraisal | None) -> float | None:
 
 # --- guided appraisal: the certainty a link starts from --------------------------------------
 
-# GRADE's starting level for a body of evidence by study design: randomised trials start high,
-# observational studies low; case reports, series, mechanistic and physiological studies and
-# opinion are indirect or uncontrolled evidence for a clinical claim and start very low.
-# None: a synthesis or guideline starts from its own rating (`quality:`), else from low.
-STARTING_CERTAINTY: Mapping[Design, Certainty | None] = {
-    Design.UMBRELLA_REVIEW: None,
-    Design.SYSTEMATIC_REVIEW_META_ANALYSIS: None,
-    Design.SYSTEMATIC_REVIEW: None,
-    Design.CRITICALLY_APPRAISED_TOPIC: None,
-    Design.GUIDELINE: None,
-    Design.RCT: Certainty.HIGH,
-    Design.CROSSOVER_RCT: Certainty.HIGH,
-    Design.CLUSTER_RCT: Certainty.HIGH,
-    Design.NON_RANDOMISED_TRIAL: Certainty.LOW,
-    Design.COHORT: Certainty.LOW,
-    Design.CASE_CONTROL: Certainty.LOW,
-    Design.CROSS_SECTIONAL: Certainty.LOW,
-    Design.NARRATIVE_REVIEW: Certainty.VERY_LOW,
-    Design.CASE_SERIES: Certainty.VERY_LOW,
-    Design.CASE_REPORT: Certainty.VERY_LOW,
-    Design.LABORATORY: Certainty.VERY_LOW,
-    Design.PHYSIOLOGY: Certainty.VERY_LOW,
-    Design.EXPERT_OPINION: Certainty.VERY_LOW,
-}
+# The starting level of each design is `kb.model.GRADE_START` (the one table, shared with the
+# certainty-consistency check). For a link without a certainty of its own: designs GRADE does
+# not rate (opinion, narrative reviews, guidance, laboratory and physiology studies) count as
+# very low until appraised; a synthesis rated 'as-rated' starts from its own rating.
+NOT_RATED_DEFAULT = Certainty.VERY_LOW
 # A synthesis without a usable rating of its own starts here.
 UNRATED_SYNTHESIS = Certainty.LOW
 # Its own rating, by tool: GRADE certainty as stated; AMSTAR 2 confidence in the review's
@@ -95,19 +78,20 @@ RATING_CERTAINTY: Mapping[QualityTool, Mapping[str, Certainty]] = {
     QualityTool.AMSTAR2: {"high": Certainty.HIGH, "moderate": Certainty.MODERATE,
                           "low": Certainty.LOW, "critically low": Certainty.VERY_LOW},
 }
-# GRADE rates down one level per serious concern and two per very serious one.
-DOWNGRADE_LEVELS: Mapping[str, int] = {"serious": 1, "very-serious": 2}
-UPGRADE_LEVELS: Mapping[str, int] = {"large": 1, "very-large": 2}
 
 
 def starting_certainty(appraisal: Appraisal | None) -> tuple[Certainty, str]:
     """The level a study's evidence starts from, and why (for editors and warnings)."""
     if appraisal is None:
-        return Certainty.VERY_LOW, "the study has no appraisal, so it starts very low"
+        return NOT_RATED_DEFAULT, "the study has no appraisal, so it counts as very low"
     design = appraisal.design
-    start = STARTING_CERTAINTY[design]
-    if start is not None:
-        return start, f"{design.label.lower()}: starts {start.label}"
+    start = GRADE_START.get(design, GradeStart.NOT_RATED)
+    if start is GradeStart.HIGH:
+        return Certainty.HIGH, f"{design.label.lower()}: starts high"
+    if start is GradeStart.LOW:
+        return Certainty.LOW, f"{design.label.lower()}: starts low"
+    if start is GradeStart.NOT_RATED:
+        return NOT_RATED_DEFAULT, f"{design.label.lower()}: not rated by GRADE, counts as very low"
     q = appraisal.quality
     rated = RATING_CERTAINTY.get(q.tool, {}).get(q.rating.strip().lower()) if q else None
     if rated is not None and q is not None:
@@ -116,24 +100,21 @@ def starting_certainty(appraisal: Appraisal | None) -> tuple[Certainty, str]:
                                f"starts {UNRATED_SYNTHESIS.label}")
 
 
-def _level(item: object, table: Mapping[str, int], default: int) -> int:
-    level = getattr(item, "level", None)
-    value = getattr(level, "value", level)
-    return table.get(str(value), default) if value is not None else default
-
-
 def default_certainty(link: EvidenceLink, appraisal: Appraisal | None) -> tuple[Certainty, str]:
-    """The certainty a link gets when the editor gives none: the design's starting level,
-    lowered by the link's `downgrades` and raised by its `upgrades` (GRADE's domains)."""
+    """The certainty a link gets when the editor gives none: GRADE's arithmetic when the link
+    lists its domains (`kb.model.expected_certainty`: the design's start minus `downgrades`
+    plus `upgrades`), else the study's starting level."""
+    steps = [f"-{d.level.steps} {d.domain.value}" for d in link.downgrades]
+    steps += [f"+{u.level.steps} {u.domain.value}" for u in link.upgrades]
+    expected = expected_certainty(appraisal.design, link) if appraisal is not None else None
+    if expected is not None and appraisal is not None:
+        rated_low = GRADE_START.get(appraisal.design) is GradeStart.LOW
+        why = f"{appraisal.design.label.lower()}: starts {'low' if rated_low else 'high'}"
+        return expected, f"{why}, {', '.join(steps) or 'no downgrades'}: {expected.label}"
     start, why = starting_certainty(appraisal)
-    down = sum(_level(d, DOWNGRADE_LEVELS, 1) for d in getattr(link, "downgrades", None) or ())
-    up = sum(_level(u, UPGRADE_LEVELS, 1) for u in getattr(link, "upgrades", None) or ())
-    result = Certainty.from_rank(start.rank - down + up)
-    if down:
-        why += f", rated down {down} level{'s' if down > 1 else ''}"
-    if up:
-        why += f", rated up {up} level{'s' if up > 1 else ''}"
-    return result, f"{why}: {result.label}"
+    if steps:  # a design GRADE does not rate: its domains cannot lower it further
+        why += f" ({', '.join(steps)} not applied)"
+    return start, f"{why}: {start.label}"
 
 
 def link_certainty(link: EvidenceLink, appraisal: Appraisal | None) -> Certainty | None:

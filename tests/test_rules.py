@@ -9,7 +9,8 @@ from conftest import make_kb
 from kb.grading import grade
 from kb.load import load_kb
 from kb.model import Appraisal, Certainty, Claim, Design, EvidenceLink, nearest_design
-from kb.rules import STARTING_CERTAINTY, default_certainty, link_certainty, starting_certainty
+from kb.model import GRADE_START
+from kb.rules import default_certainty, link_certainty, starting_certainty
 
 VERIFIED = [{"url": "https://example.org/x", "date": "2026-11-01"}]
 
@@ -27,11 +28,12 @@ def link(stance: str = "supports", **extra: object) -> EvidenceLink:
     ("rct", Certainty.HIGH), ("crossover-rct", Certainty.HIGH), ("cluster-rct", Certainty.HIGH),
     ("non-randomised-trial", Certainty.LOW), ("cohort", Certainty.LOW),
     ("case-control", Certainty.LOW), ("cross-sectional", Certainty.LOW),
-    ("case-series", Certainty.VERY_LOW), ("laboratory", Certainty.VERY_LOW),
-    ("physiology", Certainty.VERY_LOW), ("expert-opinion", Certainty.VERY_LOW),
-    # syntheses and guidelines without a rating of their own start low
+    ("case-series", Certainty.LOW),
+    # designs GRADE does not rate count as very low until appraised
+    ("laboratory", Certainty.VERY_LOW), ("physiology", Certainty.VERY_LOW),
+    ("expert-opinion", Certainty.VERY_LOW), ("guideline", Certainty.VERY_LOW),
+    # syntheses without a rating of their own start low
     ("systematic-review", Certainty.LOW), ("critically-appraised-topic", Certainty.LOW),
-    ("guideline", Certainty.LOW),
 ])
 def test_starting_level_by_design(design, expected) -> None:
     assert starting_certainty(appraisal(design))[0] is expected
@@ -39,7 +41,7 @@ def test_starting_level_by_design(design, expected) -> None:
 
 
 def test_every_design_has_a_starting_level_and_a_meaning() -> None:
-    assert set(STARTING_CERTAINTY) == set(Design)
+    assert set(GRADE_START) == set(Design)  # the one design -> starting level table
     assert all(d.meaning and d.label for d in Design)
 
 
@@ -52,6 +54,39 @@ def test_every_design_has_a_starting_level_and_a_meaning() -> None:
 def test_reviews_start_from_their_own_rating(quality, expected) -> None:
     a = appraisal("systematic-review-meta-analysis", quality)
     assert default_certainty(link(), a)[0] is expected
+
+
+SERIOUS = {"domain": "risk-of-bias", "level": "serious", "reason": "no blinding"}
+VERY_SERIOUS = {"domain": "imprecision", "level": "very-serious", "reason": "few events"}
+
+
+@pytest.mark.parametrize("design, downgrades, upgrades, expected", [
+    ("rct", [SERIOUS], [], Certainty.MODERATE),
+    ("crossover-rct", [SERIOUS, VERY_SERIOUS], [], Certainty.VERY_LOW),
+    ("cohort", [SERIOUS], [], Certainty.VERY_LOW),
+    ("cohort", [], [{"domain": "large-effect", "level": "serious", "reason": "RR 5"}],
+     Certainty.MODERATE),
+    ("systematic-review-meta-analysis", [SERIOUS], [], Certainty.MODERATE),
+    ("laboratory", [SERIOUS], [], Certainty.VERY_LOW),
+])
+def test_default_is_lowered_by_downgrades(design, downgrades, upgrades, expected) -> None:
+    certainty, why = default_certainty(link(downgrades=downgrades, upgrades=upgrades),
+                                       appraisal(design))
+    assert certainty is expected and expected.label in why
+
+
+def test_default_agrees_with_the_consistency_check(tmp_path) -> None:
+    """A link given the default certainty it would get is never 'certainty-inconsistent'."""
+    base = make_kb(tmp_path)
+    text = (base / "claims.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "        certainty: low\n        outcome: pain\n        note: One trial favours needling.\n",
+        "        certainty: moderate\n        outcome: pain\n        note: One trial favours needling.\n"
+        "        downgrades:\n          - {domain: risk-of-bias, level: serious, reason: open}\n")
+    (base / "claims.yaml").write_text(text, encoding="utf-8")
+    _, report = load_kb(str(base))
+    assert "certainty-inconsistent" not in report.codes()
+    assert "downgrades" in text
 
 
 def test_editor_certainty_wins_and_context_needs_none() -> None:
