@@ -23,7 +23,14 @@ from kb.claims import json_schema
 from kb.csl import to_csl_json
 from kb.extract import propose, recall, to_yaml
 from kb.grading import grade_all
-from kb.graph import build_graph, claims_resting_on, evidence_gaps, orphans, review_overlap
+from kb.graph import (
+    build_graph,
+    claims_resting_on,
+    contradictions,
+    evidence_gaps,
+    orphans,
+    review_overlap,
+)
 from kb.importer import apply_import, plan_import, read_incoming
 from kb.load import BIB_FILE, CLAIMS_FILE, load_kb
 from kb.model import KnowledgeBase
@@ -170,6 +177,14 @@ def cmd_overlap(args: argparse.Namespace) -> int:
         return code
     rows = review_overlap(build_graph(kb))
     _emit(exports.overlap_as(args.format, rows), args)
+    return 0
+
+
+def cmd_contradictions(args: argparse.Namespace) -> int:
+    kb, report = _load(args)
+    if (code := _stop_on_errors(report)) is not None:
+        return code
+    _emit(exports.contradictions_as(args.format, contradictions(kb)), args)
     return 0
 
 
@@ -342,6 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("overlap", cmd_overlap,
         "Show primary studies shared by reviews cited for the same claim (with CCA).",
         ("table", "json"))
+    add("contradictions", cmd_contradictions,
+        "Claims the article contradicts itself on: declared (contradicts:) and candidates "
+        "(a study supports one and refutes the other).", ("table", "json"))
     add("gaps", cmd_gaps, "Evidence gap matrix: claims x follow-up horizon.",
         ("table", "json", "csv"))
     add("orphans", cmd_orphans, "Studies cited by nothing and checkable claims with no evidence.")

@@ -271,3 +271,64 @@ def neighbourhood(graph: nx.DiGraph, node: str, depth: int = 1,
                     nxt.append(other)
         frontier = nxt
     return graph.subgraph(seen).copy()
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    """Two claims of one article that may assert opposite things.
+
+    `declared`: an editor linked them (`contradicts:`); otherwise a candidate, because the
+    same studies support one and refute the other (`studies`).
+    """
+
+    claim: str
+    other: str
+    studies: tuple[str, ...] = ()
+    declared: bool = False
+
+
+def contradicting(kb: KnowledgeBase, claim_id: str) -> tuple[str, ...]:
+    """The claims an editor linked to `claim_id` as contradicting it, in either direction."""
+    out = []
+    for c in kb.claims:
+        if c.id == claim_id:
+            out += c.contradicts
+        elif claim_id in c.contradicts:
+            out.append(c.id)
+    return tuple(dict.fromkeys(x for x in out if x != claim_id))
+
+
+def contradictions(kb: KnowledgeBase) -> list[Contradiction]:
+    """Declared contradictions, then candidate pairs: claims for which at least one study
+    supports one and refutes the other (most shared studies first)."""
+    declared: dict[frozenset[str], Contradiction] = {}
+    for c in kb.claims:
+        for other in c.contradicts:
+            if other != c.id and kb.claim(other) is not None:
+                declared.setdefault(frozenset((c.id, other)), Contradiction(c.id, other,
+                                                                           declared=True))
+    stance: dict[str, dict[str, set[Stance]]] = {}
+    for c in kb.claims:
+        for link in c.evidence:
+            stance.setdefault(link.study, {}).setdefault(c.id, set()).add(link.stance)
+    shared: dict[tuple[str, str], list[str]] = {}
+    order = {c.id: i for i, c in enumerate(kb.claims)}
+    for study, by_claim in stance.items():
+        backs = [cid for cid, s in by_claim.items() if Stance.SUPPORTS in s]
+        against = [cid for cid, s in by_claim.items() if Stance.REFUTES in s]
+        for a in backs:
+            for b in against:
+                if a != b:
+                    pair = (a, b) if order[a] < order[b] else (b, a)
+                    shared.setdefault(pair, []).append(study)
+    found = [replace_studies(declared[frozenset(p)], s) if frozenset(p) in declared
+             else Contradiction(p[0], p[1], tuple(dict.fromkeys(s)))
+             for p, s in shared.items()]
+    seen = {frozenset((x.claim, x.other)) for x in found}
+    found += [d for key, d in declared.items() if key not in seen]
+    return sorted(found, key=lambda x: (not x.declared, -len(x.studies),
+                                        order.get(x.claim, 0), order.get(x.other, 0)))
+
+
+def replace_studies(c: Contradiction, studies: Iterable[str]) -> Contradiction:
+    return Contradiction(c.claim, c.other, tuple(dict.fromkeys(studies)), c.declared)

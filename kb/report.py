@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kb.grading import Grade
-from kb.graph import evidence_gaps
+from kb.graph import contradicting, evidence_gaps
 from kb.model import KnowledgeBase, Verdict
 from kb.rules import HORIZONS, certainty_label, link_horizon
 from kb.text import doi_url, full_citation, pubmed_url, safe_url, short_citation
@@ -53,6 +53,11 @@ def _rows(kb: KnowledgeBase, claim_id: str) -> list[dict[str, str]]:
             "note": e.note,
         })
     return out
+
+
+def _statement(kb: KnowledgeBase, claim_id: str) -> str:
+    claim = kb.claim(claim_id)
+    return claim.statement if claim else claim_id
 
 
 def _cited_keys(kb: KnowledgeBase) -> list[str]:
@@ -98,6 +103,9 @@ def render_markdown(kb: KnowledgeBase, grades: Mapping[str, Grade], meta: Report
         if g.override:
             lines += [f"**Editor's override:** {g.override.verdict.label}: "
                       f"{_md(g.override.rationale or '')}", ""]
+        if others := contradicting(kb, cid):
+            lines += ["**The article contradicts itself here:** " + "; ".join(
+                _md(_statement(kb, o)) for o in others), ""]
         rows = _rows(kb, cid)
         if rows:
             lines += ["| Study | Design | Stance | Certainty | Follow-up | Note |",
@@ -185,6 +193,9 @@ def render_html(kb: KnowledgeBase, grades: Mapping[str, Grade], meta: ReportMeta
         if g.override:
             out.append(f"<p><strong>Editor's override:</strong> {_badge(g.override.verdict)} "
                        f"{_e(g.override.rationale or '')}</p>")
+        if others := contradicting(kb, cid):
+            out.append("<p><strong>The article contradicts itself here:</strong> " + "; ".join(
+                f'<a href="#{_e(o)}">{_e(_statement(kb, o))}</a>' for o in others) + "</p>")
         rows = _rows(kb, cid)
         if rows:
             out.append("<table><thead><tr><th>Study</th><th>Design</th><th>n</th>"
