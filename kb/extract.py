@@ -275,10 +275,17 @@ def slug(text: str, taken: set[str]) -> str:
 
 
 def yaml_str(text: str) -> str:
-    """A double-quoted YAML scalar (safe for any text: escapes, no line breaks)."""
-    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-               .replace("\t", "\\t"))
-    return f'"{escaped}"'
+    """A double-quoted YAML scalar (safe for any text: control characters and line breaks
+    escaped, so the value reads back exactly)."""
+    out = []
+    for ch in text:
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ch in "\x7f\x85\u2028\u2029\ufeff":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 KIND_CHOICES = ("etiology | mechanism | definition | procedure | safety | efficacy | "

@@ -110,3 +110,20 @@ def test_readme_new_article_workflow_runs_as_written(tmp_path) -> None:
     base = tmp_path / "new-review"
     kb, report = load_kb(str(base))
     assert report.valid and kb.claims and len(kb.references) >= 2
+
+
+def test_new_with_hostile_text(tmp_path) -> None:
+    """Text that looks like YAML, markup or escapes becomes quotes that read back exactly."""
+    article = tmp_path / "hostile.txt"
+    article.write_text(
+        "Title: {x} & [y] #z\n\n"
+        "Studies show that cupping: cures 90% of \"back pain\" & {all} [pain] #really.\n"
+        "Research found that <script>alert(1)</script> needles \\ reduce\tpain by 30%.\n"
+        "Trials show that cupping is safer than surgery\u2028for 8 in 10 people.\n",
+        encoding="utf-8")
+    code, base = new(tmp_path, "--title", "A \"quoted\" title: {x}", article=article)
+    assert code == 0
+    kb, report = load_kb(str(base))
+    assert report.valid and len(kb.claims) == 3
+    assert kb.article and kb.article.title == "A \"quoted\" title: {x}"
+    assert not [p for p in report.problems if p.code.startswith("claim-quote")]
