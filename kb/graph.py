@@ -289,13 +289,18 @@ class Contradiction:
 
 def contradicting(kb: KnowledgeBase, claim_id: str) -> tuple[str, ...]:
     """The claims an editor linked to `claim_id` as contradicting it, in either direction."""
-    out = []
+    return contradiction_index(kb).get(claim_id, ())
+
+
+def contradiction_index(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+    """Claim id -> the claims declared to contradict it, either way (one pass over claims)."""
+    out: dict[str, list[str]] = {}
     for c in kb.claims:
-        if c.id == claim_id:
-            out += c.contradicts
-        elif claim_id in c.contradicts:
-            out.append(c.id)
-    return tuple(dict.fromkeys(x for x in out if x != claim_id))
+        for other in c.contradicts:
+            if other != c.id:
+                out.setdefault(c.id, []).append(other)
+                out.setdefault(other, []).append(c.id)
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
 
 
 def contradictions(kb: KnowledgeBase) -> list[Contradiction]:
