@@ -41,3 +41,17 @@ def test_library_page_lists_articles_and_opens_one(browser, library_url: str,  #
     shot(page, name + "-opened")
     assert not errors, errors
     page.close()
+
+
+def test_links_inside_an_article_keep_to_that_article(browser, library_url: str) -> None:  # noqa: F811
+    """A highlight on the article page opens the claim page of the same article, not the
+    library (the link carries ?base=)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(library_url + "/article?base=tiny-needles")
+    highlight = page.locator("a#claim-very-safe")
+    highlight.wait_for(timeout=60_000)
+    highlight.click()
+    page.get_by_text("Computed verdict", exact=True).wait_for(timeout=60_000)
+    assert "base=tiny-needles" in page.url and "claim=very-safe" in page.url
+    page.get_by_text("Reviewing: Needles Explained").wait_for(timeout=10_000)
+    page.close()
