@@ -32,7 +32,7 @@ from kb.model import (
     horizon_word,
     parse_duration,
 )
-from kb.rules import HORIZONS, horizon_of, link_weeks
+from kb.rules import HORIZONS, default_certainty, horizon_of, link_weeks
 
 # GRADE's certainty symbols, as GRADEpro prints them.
 CERTAINTY_SYMBOLS: Mapping[Certainty, str] = {
@@ -80,7 +80,8 @@ class Finding:
     stance: Stance
     outcome: str
     participants: int | None
-    certainty: Certainty
+    certainty: Certainty  # the link's, or the design's default when it gives none
+    certainty_default: bool
     effect: Effect | None
     downgrades: tuple[Downgrade, ...]
     upgrades: tuple[Upgrade, ...]
@@ -120,7 +121,9 @@ def _finding(claim_id: str, link: EvidenceLink, appraisal: Appraisal | None) -> 
     return Finding(
         claim_id=claim_id, study=link.study, design=appraisal.design if appraisal else None,
         stance=link.stance, outcome=" ".join((link.outcome or "").split()),
-        participants=link.participants, certainty=link.certainty, effect=link.effect,
+        participants=link.participants,
+        certainty=link.certainty or default_certainty(link, appraisal)[0],
+        certainty_default=link.certainty is None, effect=link.effect,
         downgrades=tuple(link.downgrades), upgrades=tuple(link.upgrades),
         follow_up=link.follow_up or (appraisal.follow_up if appraisal else None),
         follow_up_weeks=link_weeks(link, appraisal), locator=link.locator)
@@ -493,7 +496,8 @@ def _follow_up_text(weeks: list[float], items: Sequence[Finding]) -> str:
 
 SOF_FIELDS = ("claim", "study", "outcome", "stance", "participants", "measure", "value",
               "ci_low", "ci_high", "unit", "direction", "timepoint", "comparator", "source",
-              "text", "certainty", "downgrades", "upgrades", "follow_up_weeks", "locator")
+              "text", "certainty", "certainty_default", "downgrades", "upgrades",
+              "follow_up_weeks", "locator")
 
 
 def sof_records(kb: KnowledgeBase, claim_ids: Iterable[str] | None = None) -> list[dict[str, object]]:
@@ -517,6 +521,7 @@ def sof_records(kb: KnowledgeBase, claim_ids: Iterable[str] | None = None) -> li
                 "timepoint": e.timepoint if e else None,
                 "comparator": e.comparator if e else None, "source": e.source if e else None,
                 "text": e.text if e else None, "certainty": f.certainty.value,
+                "certainty_default": f.certainty_default,
                 "downgrades": [{"domain": d.domain.value, "level": d.level.value,
                                 "reason": d.reason} for d in f.downgrades],
                 "upgrades": [{"domain": u.domain.value, "level": u.level.value,

@@ -81,7 +81,8 @@ def test_narrative_effect_and_missing_effect(base, tmp_path) -> None:
 def _finding(study: str, measure: str, value: float, low: float, high: float) -> Finding:
     effect = Effect(measure=EffectMeasure(measure), value=value, ci_low=low, ci_high=high)
     return Finding(claim_id="c", study=study, design=None, stance=Stance.SUPPORTS,
-                   outcome="pain", participants=None, certainty=Certainty.LOW, effect=effect,
+                   outcome="pain", participants=None, certainty=Certainty.LOW,
+                   certainty_default=False, effect=effect,
                    downgrades=(), upgrades=(), follow_up=None, follow_up_weeks=None,
                    locator=None)
 
