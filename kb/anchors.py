@@ -83,28 +83,10 @@ def _normalise_with_map(text: str) -> tuple[str, Sequence[int]]:
     return "".join(out), index
 
 
-_LAST: list[ArticleIndex] = []
-
-
-def index_for(text: str) -> ArticleIndex:
-    """The index of this article text, shared by the checks of one load (one kept)."""
-    if _LAST and (_LAST[0].text is text or _LAST[0].text == text):
-        return _LAST[0]
-    _LAST[:] = [ArticleIndex(text)]
-    return _LAST[0]
-
-
-def prime(text: str, norm: str) -> None:
-    """Make `index_for(text)` count quotes in a normalised form computed earlier (the cache
-    keeps it), instead of normalising a long article again."""
-    index = ArticleIndex(text)
-    index.__dict__["_norm_text"] = norm
-    _LAST[:] = [index]
-
-
 @dataclass(frozen=True)
 class ArticleIndex:
-    """The article text prepared for quote look-ups."""
+    """The article text prepared for quote look-ups (the normalised text is computed once,
+    when first needed; a loaded base keeps one: `KnowledgeBase.article_index`)."""
 
     text: str
 

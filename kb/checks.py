@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 
-from kb.anchors import index_for, sha256_text
+from kb.anchors import sha256_text
 from kb.model import QUALITY_RATINGS, KnowledgeBase, ReviewStatus
 from kb.problems import Problem, error, warning
 
@@ -105,9 +105,9 @@ def check_studies(kb: KnowledgeBase) -> Iterator[Problem]:
 
 
 def check_quotes(kb: KnowledgeBase) -> Iterator[Problem]:
-    if kb.article_text is None:
+    index = kb.article_index
+    if index is None:
         return
-    index = index_for(kb.article_text)
     if len(kb.claims) <= FEW_QUOTES:  # a few edited claims: no need to index every word
         found = {c.quote: index.count(c.quote) for c in kb.claims}
     else:
@@ -137,7 +137,8 @@ def check_article(kb: KnowledgeBase) -> Iterator[Problem]:
                       "the article text has no recorded hash, so later edits go unnoticed",
                       f"add 'sha256: {actual}' under article:", path=path)
     elif kb.article.sha256 != actual:
-        found = index_for(kb.article_text).find_many(c.quote for c in kb.claims)
+        found = kb.article_index.find_many(  # type: ignore[union-attr]
+            c.quote for c in kb.claims)
         held = [c.id for c in kb.claims if found[c.quote]]
         broke = [c.id for c in kb.claims if not found[c.quote]]
         yield error("article-changed", kb.claims_file, kb.line_of(path),

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from kb import exports
 from kb.anchors import sha256_text
-from kb.cache import CACHE_DIR, load_kb_cached
+from kb.cache import load_kb_cached
 from kb.claimreview import claim_reviews
 from kb.claims import json_schema
 from kb.csl import to_csl_json
@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "article text (default: current directory)")
         p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
         p.add_argument("--no-cache", action="store_true",
-                       help=f"parse every file afresh and leave {CACHE_DIR}/ alone")
+                       help="parse every file afresh, neither reading nor writing the cache")
         if formats:
             p.add_argument("--format", choices=formats, default=default or formats[0],
                            help=f"output format (default: {default or formats[0]})")

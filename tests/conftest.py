@@ -26,13 +26,21 @@ def make_kb(tmp_path: Path, *, claims: Path | str | None = None,
             bib: Path | str | None = None) -> Path:
     """A copy of the minimal base with claims.yaml and/or references.bib swapped in."""
     target = tmp_path / "kb"
-    shutil.copytree(KB_MIN, target, ignore=shutil.ignore_patterns(".kb-cache"))
+    shutil.copytree(KB_MIN, target)
     for name, src in (("claims.yaml", claims), ("references.bib", bib)):
         if isinstance(src, Path):
             shutil.copyfile(src, target / name)
         elif isinstance(src, str):
             (target / name).write_text(src, encoding="utf-8")
     return target
+
+
+@pytest.fixture(autouse=True)
+def private_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test (and every `kb` it runs) caches in its own folder, never the user's."""
+    folder = tmp_path / "kb-cache-dir"
+    monkeypatch.setenv("KB_CACHE_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture

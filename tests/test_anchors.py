@@ -1,5 +1,10 @@
 """kb.anchors: quotes are found despite typographic differences, and mapped back exactly."""
 
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from kb.anchors import ArticleIndex, normalise
 
 TEXT = "He said \u201cvery\u00a0safe\u201d \u2014 it\u2019s   true.\nNext line."
@@ -32,3 +37,15 @@ def test_find_many_agrees_with_find() -> None:
     quotes = ["Gamma delta epsilon zeta", "beta gamma delta.", "quote inside", "eta",
               "not there at all", "Alpha beta gamma delta. Gamma"]
     assert index.find_many(quotes) == {q: index.find(q) for q in quotes}
+
+
+ARTICLE = (Path(__file__).resolve().parent.parent / "dry-needling-article.txt").read_text(
+    encoding="utf-8")
+INDEX = ArticleIndex(ARTICLE)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, len(ARTICLE) - 1), st.integers(1, 120))
+def test_counting_a_quote_agrees_with_find_many(start: int, length: int) -> None:
+    quote = ARTICLE[start:start + length]
+    assert INDEX.count(quote) == len(INDEX.find_many([quote])[quote])

@@ -14,8 +14,7 @@ def test_progress_stages_are_reported() -> None:
                       "checking claims against the bibliography and the article"]
 
 
-def test_cached_load_reports_progress_too(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+def test_cached_load_reports_progress_too(tmp_path: Path) -> None:
     kb_dir = make_kb(tmp_path)
     stages: list[str] = []
     load_kb_cached(str(kb_dir), progress=stages.append)

@@ -33,21 +33,3 @@ def test_size_limit(tmp_path: Path) -> None:
 def test_folder_instead_of_file(tmp_path: Path) -> None:
     _, problems = read_text(str(tmp_path), "claims.yaml")
     assert [p.code for p in problems] == ["file-unreadable"]
-
-
-def test_gc_paused_restores_the_collector() -> None:
-    import gc
-
-    from kb.sources import gc_paused
-
-    assert gc.isenabled()
-    with gc_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with gc_paused():
-            pass
-        assert not gc.isenabled()  # a caller that had it off keeps it off
-    finally:
-        gc.enable()
