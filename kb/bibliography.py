@@ -119,10 +119,10 @@ def _pieces(text: str, size: int) -> list[tuple[int, str]] | None:
         cut = m.start() + 1
         if cut - start < size:
             continue
-        piece = text[start:cut]
-        depth = depth_at + piece.count("{") - piece.count("}")
-        if depth != 0 or not text[:cut].rstrip().endswith("}"):
+        depth = depth_at + text.count("{", start, cut) - text.count("}", start, cut)
+        if depth != 0 or _last_char(text, cut) != "}":
             continue
+        piece = text[start:cut]
         pieces.append((line, piece))
         line += piece.count("\n")
         start, depth_at = cut, 0
@@ -130,6 +130,14 @@ def _pieces(text: str, size: int) -> list[tuple[int, str]] | None:
         return None
     pieces.append((line, text[start:]))
     return pieces
+
+
+def _last_char(text: str, end: int) -> str:
+    """The last character before `end` that is not whitespace (without copying the text)."""
+    i = end - 1
+    while i >= 0 and text[i].isspace():  # a few blank lines at most
+        i -= 1
+    return text[i] if i >= 0 else ""
 
 
 def _parse_pieces(pieces: list[tuple[int, str]], file: str, max_year: int) -> Bibliography:
