@@ -23,6 +23,8 @@ _TRANSLATE = str.maketrans({
 _WORD_START = re.compile(r" ")
 # Whitespace runs, runs of printable ASCII, and runs of anything else.
 _RUNS = re.compile(r"\s+|[!-~]+|[^!-~\s]+")
+# Printable ASCII words joined by single spaces: already in normalised form.
+_PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")
 # Long enough that quotes opening with the same words ("the therapist ...") rarely share a
 # key, which would make anchoring quadratic; shorter quotes are searched for directly.
 PREFIX = 32
@@ -48,27 +50,50 @@ def normalise(text: str) -> str:
 def _normalise_with_map(text: str) -> tuple[str, Sequence[int]]:
     """The normalised text and, for each of its characters, the offset it came from.
 
-    Works run by run (spaces, plain ASCII, other characters) so that long articles cost a
-    few C-level operations per word rather than Python work per character.
+    Plain stretches (printable ASCII words joined by single spaces: most of an article) are
+    copied as they are; only what lies between them (line breaks, runs of spaces, typographic
+    characters) is normalised run by run, so a long article costs Python work per line
+    rather than per word or per character.
     """
     out: list[str] = []
     index = array("q")  # one machine word per character, not one int object
     pending_space = False
-    for m in _RUNS.finditer(text):
-        run = m.group()
+    at = 0
+    for m in _PLAIN.finditer(text):
         start = m.start()
+        if start > at:
+            pending_space = _normalise_runs(text, at, start, out, index, pending_space)
+        if pending_space:
+            out.append(" ")
+            index.append(start)
+            pending_space = False
+        out.append(m.group())
+        index.extend(range(start, m.end()))
+        at = m.end()
+    if at < len(text):
+        _normalise_runs(text, at, len(text), out, index, pending_space)
+    index.append(len(text))
+    return "".join(out), index
+
+
+def _normalise_runs(text: str, start: int, end: int, out: list[str], index: array[int],
+                    pending_space: bool) -> bool:
+    """Normalise text[start:end] run by run (spaces, ASCII, other characters) onto `out`;
+    returns whether a space is pending (spaces are written before what follows them)."""
+    for m in _RUNS.finditer(text, start, end):
+        run = m.group()
         if run[0].isspace():
             pending_space = bool(out)
             continue
         if run.isascii():
             if pending_space:
                 out.append(" ")
-                index.append(start)
+                index.append(m.start())
                 pending_space = False
             out.append(run)
-            index.extend(range(start, m.end()))
+            index.extend(range(m.start(), m.end()))
             continue
-        for offset, ch in enumerate(run, start):
+        for offset, ch in enumerate(run, m.start()):
             for c in unicodedata.normalize("NFKC", ch).translate(_TRANSLATE):
                 if c.isspace():
                     pending_space = bool(out)
@@ -79,8 +104,7 @@ def _normalise_with_map(text: str) -> tuple[str, Sequence[int]]:
                     pending_space = False
                 out.append(c)
                 index.append(offset)
-    index.append(len(text))
-    return "".join(out), index
+    return pending_space
 
 
 @dataclass(frozen=True)
@@ -108,26 +132,25 @@ class ArticleIndex:
             start = norm.find(needle, start + 1)
         return spans
 
-    def _word_starts(self) -> dict[str, list[int]]:
-        """Positions where a word starts in the normalised text, by their first characters
-        (not kept: `find_many` is called once per load, and this is the largest structure)."""
+    def _word_starts(self, prefixes: set[str]) -> dict[str, list[int]]:
+        """Positions where a word starts with one of `prefixes` in the normalised text (not
+        kept: `find_many` is called once per load)."""
         norm, _ = self._norm
         index: dict[str, list[int]] = {}
         for i in [0, *(m.end() for m in _WORD_START.finditer(norm))]:
-            if i < len(norm):
-                index.setdefault(norm[i:i + PREFIX], []).append(i)
+            key = norm[i:i + PREFIX]
+            if key in prefixes:
+                index.setdefault(key, []).append(i)
         return index
 
     def find_many(self, quotes: Iterable[str]) -> dict[str, list[Span]]:
         """`find` for many quotes at once: one pass to index word starts, then a look-up per
         quote, so anchoring thousands of claims stays linear in the article's length."""
         norm, index = self._norm
-        starts = self._word_starts()  # built per call and let go: it is large for long texts
+        needles = {quote: normalise(quote) for quote in quotes}
+        starts = self._word_starts({n[:PREFIX] for n in needles.values() if len(n) >= PREFIX})
         out: dict[str, list[Span]] = {}
-        for quote in quotes:
-            if quote in out:
-                continue
-            needle = normalise(quote)
+        for quote, needle in needles.items():
             if len(needle) < PREFIX:
                 out[quote] = self.find(quote)
                 continue

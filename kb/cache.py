@@ -136,9 +136,8 @@ def _doc_out(doc: ClaimsDocument) -> _Doc:
         studies=_STUDIES.dump_json(doc.studies, exclude_unset=True),
         invalid_studies=sorted(doc.invalid_studies),
         lines=dict(lines.flat) if split else dict(lines),  # type: ignore[attr-defined]
-        claim_lines=[(dict(rel), off) for rel, off in lines.claims] if split else None,  # type: ignore[attr-defined]
-        study_lines=({k: (dict(rel), off) for k, (rel, off) in lines.studies.items()}  # type: ignore[attr-defined]
-                     if split else None),
+        claim_lines=lines.claims if split else None,  # type: ignore[attr-defined]
+        study_lines=lines.studies if split else None,  # type: ignore[attr-defined]
         block_hashes=doc.block_hashes,
     )
 
@@ -251,14 +250,17 @@ def load_kb_cached(root: str = ".", progress: Progress = _quiet
     bib, bib_raw = _source(os.path.join(root, BIB_FILE), entry and entry.bib)
     if claims is None or bib is None:
         return load_kb(root, progress)  # a missing or unreadable file: reported as usual
+    # Held here only until parsed: the parsers take them out, so they are freed early.
+    raws = {CLAIMS_FILE: claims_raw, BIB_FILE: bib_raw}
+    del claims_raw, bib_raw
     if entry is not None and bib.digest == entry.bib.digest:
         try:
             if claims.digest == entry.claims.digest and _same_article(root, entry):
                 return _warm(root, where, entry, claims, bib)
-            return _edited(root, where, entry, claims, claims_raw, bib, progress)
+            return _edited(root, where, entry, claims, raws, bib, progress)
         except ValueError:  # a cache that no longer decodes (pydantic's and msgspec's errors)
             pass
-    return _fresh(root, where, (claims, claims_raw), (bib, bib_raw), progress)
+    return _fresh(root, where, claims, bib, raws, progress)
 
 
 def _same_article(root: str, entry: _Entry) -> bool:
@@ -283,13 +285,26 @@ def _warm(root: str, where: str, entry: _Entry, claims: Source,
     return kb, Report.of(_problems_in(entry.problems))
 
 
-def _edited(root: str, where: str, entry: _Entry, claims: Source, raw: bytes | None,
-            bib: Source, progress: Progress) -> tuple[KnowledgeBase, Report]:
+def _raw(root: str, name: str, source: Source, raws: dict[str, bytes | None]) -> bytes | None:
+    """The bytes hashed into `source` (read again if they were not kept), or None when the
+    file changed meanwhile or cannot be read."""
+    raw = raws.pop(name, None)
+    if raw is None:
+        raw = _read(os.path.join(root, name))
+        if raw is None or hashlib.sha256(raw).hexdigest() != source.digest:
+            return None
+    return raw
+
+
+def _edited(root: str, where: str, entry: _Entry, claims: Source,
+            raws: dict[str, bytes | None], bib: Source,
+            progress: Progress) -> tuple[KnowledgeBase, Report]:
     previous = _doc_in(entry.doc)
-    raw = raw if raw is not None else _read(os.path.join(root, CLAIMS_FILE))
-    if raw is None or hashlib.sha256(raw).hexdigest() != claims.digest:
+    raw = _raw(root, CLAIMS_FILE, claims, raws)
+    if raw is None:
         raise ValueError("claims.yaml changed while it was read")
     text, problems = decode(raw, CLAIMS_FILE)
+    del raw
     if text is None:
         doc = ClaimsDocument(problems=problems)
     else:
@@ -300,28 +315,24 @@ def _edited(root: str, where: str, entry: _Entry, claims: Source, raw: bytes | N
     return _finish(root, where, doc, _bib_in(entry.bibliography), claims, bib, progress)
 
 
-def _fresh(root: str, where: str, claims: tuple[Source, bytes | None],
-           bib: tuple[Source, bytes | None], progress: Progress
-           ) -> tuple[KnowledgeBase, Report]:
-    claims_raw = claims[1] if claims[1] is not None else _read(os.path.join(root, CLAIMS_FILE))
-    bib_raw = bib[1] if bib[1] is not None else _read(os.path.join(root, BIB_FILE))
+def _fresh(root: str, where: str, claims: Source, bib: Source,
+           raws: dict[str, bytes | None], progress: Progress) -> tuple[KnowledgeBase, Report]:
+    claims_raw = _raw(root, CLAIMS_FILE, claims, raws)
+    bib_raw = _raw(root, BIB_FILE, bib, raws)
     if claims_raw is None or bib_raw is None:
-        return load_kb(root, progress)
-    if hashlib.sha256(claims_raw).hexdigest() != claims[0].digest or \
-            hashlib.sha256(bib_raw).hexdigest() != bib[0].digest:
         return load_kb(root, progress)  # changed while being read: load, keep nothing
     progress(f"parsing {CLAIMS_FILE}")
     text, problems = decode(claims_raw, CLAIMS_FILE)
+    del claims_raw
     doc = parse_claims(text, CLAIMS_FILE) if text is not None else ClaimsDocument(
         problems=problems)
-    del claims_raw
     progress(f"parsing {BIB_FILE}")
     text, problems = decode(bib_raw, BIB_FILE)
     del bib_raw
     parsed = parse_bibliography(text, BIB_FILE) if text is not None else Bibliography(
         problems=problems)
     del text
-    return _finish(root, where, doc, parsed, claims[0], bib[0], progress)
+    return _finish(root, where, doc, parsed, claims, bib, progress)
 
 
 def _finish(root: str, where: str, doc: ClaimsDocument, parsed: Bibliography, claims: Source,

@@ -49,3 +49,23 @@ INDEX = ArticleIndex(ARTICLE)
 def test_counting_a_quote_agrees_with_find_many(start: int, length: int) -> None:
     quote = ARTICLE[start:start + length]
     assert INDEX.count(quote) == len(INDEX.find_many([quote])[quote])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(
+    list("ab. ,'\"-\n\t") + ["  ", "\u00a0", "\u2019", "\u201c", "\u2014", "\u00a8", "\ufb01",
+                             "e\u0301", "\x07", "\u2002"]), max_size=40).map("".join))
+def test_plain_stretches_normalise_like_run_by_run(text: str) -> None:
+    """The shortcut for plain ASCII stretches gives the text and offsets (of every character
+    but the spaces, which quotes never start or end with) of normalising run by run."""
+    from array import array
+
+    from kb.anchors import _normalise_runs, _normalise_with_map
+
+    out: list[str] = []
+    index = array("q")
+    _normalise_runs(text, 0, len(text), out, index, False)
+    norm, fast = _normalise_with_map(text)
+    assert norm == "".join(out)
+    assert [i for c, i in zip(norm, fast) if c != " "] == \
+        [i for c, i in zip(norm, index) if c != " "]
