@@ -14,6 +14,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 _TRANSLATE = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -44,10 +45,20 @@ def sha256_text(text: str) -> str:
 
 def normalise(text: str) -> str:
     """The form quotes are compared in: NFKC, straight quotes, hyphens, single spaces."""
-    return _normalise_with_map(text)[0]
+    return _normalise_with_map(text, _NoOffsets())[0]
 
 
-def _normalise_with_map(text: str) -> tuple[str, Sequence[int]]:
+class _NoOffsets:
+    """Stands in for the offset array when only the normalised text is wanted."""
+
+    def append(self, _: int) -> None:
+        pass
+
+    def extend(self, _: Iterable[int]) -> None:
+        pass
+
+
+def _normalise_with_map(text: str, index: Any = None) -> tuple[str, Sequence[int]]:
     """The normalised text and, for each of its characters, the offset it came from.
 
     Plain stretches (printable ASCII words joined by single spaces: most of an article) are
@@ -56,7 +67,8 @@ def _normalise_with_map(text: str) -> tuple[str, Sequence[int]]:
     rather than per word or per character.
     """
     out: list[str] = []
-    index = array("q")  # one machine word per character, not one int object
+    if index is None:
+        index = array("q")  # one machine word per character, not one int object
     pending_space = False
     at = 0
     for m in _PLAIN.finditer(text):
@@ -68,7 +80,7 @@ def _normalise_with_map(text: str) -> tuple[str, Sequence[int]]:
             index.append(start)
             pending_space = False
         out.append(m.group())
-        index.extend(range(start, m.end()))
+        index.extend(range(start, m.end()))  # (a no-op for _NoOffsets: the range is lazy)
         at = m.end()
     if at < len(text):
         _normalise_runs(text, at, len(text), out, index, pending_space)
@@ -76,7 +88,7 @@ def _normalise_with_map(text: str) -> tuple[str, Sequence[int]]:
     return "".join(out), index
 
 
-def _normalise_runs(text: str, start: int, end: int, out: list[str], index: array[int],
+def _normalise_runs(text: str, start: int, end: int, out: list[str], index: Any,
                     pending_space: bool) -> bool:
     """Normalise text[start:end] run by run (spaces, ASCII, other characters) onto `out`;
     returns whether a space is pending (spaces are written before what follows them)."""
@@ -135,7 +147,7 @@ class ArticleIndex:
     def _word_starts(self, prefixes: set[str]) -> dict[str, list[int]]:
         """Positions where a word starts with one of `prefixes` in the normalised text (not
         kept: `find_many` is called once per load)."""
-        norm, _ = self._norm
+        norm = self._norm_text
         index: dict[str, list[int]] = {}
         for i in [0, *(m.end() for m in _WORD_START.finditer(norm))]:
             key = norm[i:i + PREFIX]
@@ -162,7 +174,22 @@ class ArticleIndex:
 
     @cached_property
     def _norm_text(self) -> str:
-        return self._norm[0]
+        """The normalised text alone (counting needs no offsets)."""
+        return normalise(self.text)
+
+    def count_many(self, quotes: Iterable[str]) -> dict[str, int]:
+        """`count` for many quotes at once, through the word-start index of `find_many`."""
+        norm = self._norm_text
+        needles = {quote: normalise(quote) for quote in quotes}
+        starts = self._word_starts({n[:PREFIX] for n in needles.values() if len(n) >= PREFIX})
+        out: dict[str, int] = {}
+        for quote, needle in needles.items():
+            found = 0
+            if len(needle) >= PREFIX:
+                found = sum(1 for i in starts.get(needle[:PREFIX], ())
+                            if norm.startswith(needle, i))
+            out[quote] = found or self.count(quote)
+        return out
 
     def count(self, quote: str) -> int:
         """How many places `find_many` gives for this quote, from the normalised text alone."""

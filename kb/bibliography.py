@@ -86,7 +86,7 @@ def parse_bibliography(text: str, file: str = "references.bib", *,
     pieces = _pieces(text, piece_chars)
     if pieces is not None:
         try:
-            return _parse_pieces(pieces, file, max_year)
+            return _parse_pieces(text, pieces, file, max_year)
         except RecursionError:
             pass  # the whole parse below reports it
     bib = Bibliography()
@@ -108,12 +108,13 @@ _ENTRY_START = re.compile(r"\n(?=@[A-Za-z]+[ \t]*\{)")
 _CROSS_PIECE = re.compile(r"@[ \t]*(string|preamble)\b|@[A-Za-z]+[ \t]*\(", re.I)
 
 
-def _pieces(text: str, size: int) -> list[tuple[int, str]] | None:
-    """(first line, text) of pieces cut only where an entry starts at brace depth 0 right
-    after a closing brace; None when the text is small or a cut might change its meaning."""
+def _pieces(text: str, size: int) -> list[tuple[int, int, int]] | None:
+    """(first line, start, end) of pieces cut only where an entry starts at brace depth 0
+    right after a closing brace; None when the text is small or a cut might change its
+    meaning. Offsets, not copies: each piece is sliced when it is parsed."""
     if len(text) <= 2 * size or _CROSS_PIECE.search(text):
         return None
-    pieces: list[tuple[int, str]] = []
+    pieces: list[tuple[int, int, int]] = []
     start, line, depth_at = 0, 0, 0
     for m in _ENTRY_START.finditer(text, size):
         cut = m.start() + 1
@@ -122,13 +123,12 @@ def _pieces(text: str, size: int) -> list[tuple[int, str]] | None:
         depth = depth_at + text.count("{", start, cut) - text.count("}", start, cut)
         if depth != 0 or _last_char(text, cut) != "}":
             continue
-        piece = text[start:cut]
-        pieces.append((line, piece))
-        line += piece.count("\n")
+        pieces.append((line, start, cut))
+        line += text.count("\n", start, cut)
         start, depth_at = cut, 0
     if start == 0:
         return None
-    pieces.append((line, text[start:]))
+    pieces.append((line, start, len(text)))
     return pieces
 
 
@@ -140,14 +140,15 @@ def _last_char(text: str, end: int) -> str:
     return text[i] if i >= 0 else ""
 
 
-def _parse_pieces(pieces: list[tuple[int, str]], file: str, max_year: int) -> Bibliography:
+def _parse_pieces(text: str, pieces: list[tuple[int, int, int]], file: str,
+                  max_year: int) -> Bibliography:
     """Parse pieces one at a time, keeping what a whole parse would: failed blocks first (in
     file order; a key already used in an earlier piece is a duplicate), then the entries."""
     failed: list[tuple[int, Bibliography]] = []
     entries: list[Bibliography] = []
     first_line: dict[str, int | None] = {}
-    for offset, piece in pieces:
-        library = bibtexparser.parse_string(piece)
+    for offset, start, end in pieces:
+        library = bibtexparser.parse_string(text[start:end])
         for block in library.failed_blocks:
             out = Bibliography()
             if isinstance(block, bm.DuplicateBlockKeyBlock) and block.key in first_line:

@@ -23,6 +23,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -73,6 +74,11 @@ def code_version() -> str:
 
 
 # --- what a cache file holds ---------------------------------------------------------------
+#
+# A cache file is a sequence of sections, each an 8-byte length and its bytes, written and
+# read one at a time (so the whole file never exists twice in memory): the header, then the
+# parts of the base in `_SECTIONS` order. Claims and appraisals are pydantic's JSON (pydantic
+# validates JSON in Rust, faster than from Python objects); the rest is MessagePack.
 
 class Source(msgspec.Struct, array_like=True, frozen=True):
     """A source file's content hash and the stat signature it was taken under."""
@@ -82,18 +88,29 @@ class Source(msgspec.Struct, array_like=True, frozen=True):
     hashed_ns: int
 
 
+class Header(msgspec.Struct, array_like=True, frozen=True):
+    """What a cache file was made from."""
+
+    code: str
+    claims: Source
+    bib: Source
+    article_rel: str | None
+    article: Source | None
+
+
 class _Doc(msgspec.Struct, array_like=True):
     article: bytes | None
     settings: bytes
-    claims: bytes
     claim_positions: list[int]
     invalid_claims: list[tuple[int, str, str, str, str]]
-    studies: bytes
     invalid_studies: list[str]
-    lines: dict[str, int]
-    claim_lines: list[tuple[dict[str, int], int]] | None
-    study_lines: dict[str, tuple[dict[str, int], int]] | None
     block_hashes: dict[str, str]
+
+
+class _Lines(msgspec.Struct, array_like=True):
+    flat: dict[str, int]
+    claims: list[tuple[dict[str, int], int]] | None  # None: not parsed in blocks
+    studies: dict[str, tuple[dict[str, int], int]] | None
 
 
 class _Bib(msgspec.Struct, array_like=True):
@@ -102,74 +119,76 @@ class _Bib(msgspec.Struct, array_like=True):
     problems: list[tuple[str, str, str, int | None, int | None, str, str, str]]
 
 
-class _Entry(msgspec.Struct, array_like=True):
-    code: str
-    claims: Source
-    bib: Source
-    article_rel: str | None
-    article: Source | None
-    doc: _Doc
-    bibliography: _Bib
-    problems: list[tuple[str, str, str, int | None, int | None, str, str, str]]
+_ProblemRows = list[tuple[str, str, str, int | None, int | None, str, str, str]]
+_SECTIONS = ("doc", "claims", "studies", "lines", "bib", "problems")
 
 
-def _problems_out(problems: Any) -> list[Any]:
+def _problems_out(problems: Any) -> _ProblemRows:
     return [(p.code, p.severity.value, p.file, p.line, p.column, p.path, p.message, p.hint)
             for p in problems]
 
 
-def _problems_in(rows: list[Any]) -> list[Problem]:
+def _problems_in(rows: _ProblemRows) -> list[Problem]:
     return [Problem(c, Severity(s), f, ln, col, path, msg, hint)
             for c, s, f, ln, col, path, msg, hint in rows]
 
 
-def _doc_out(doc: ClaimsDocument) -> _Doc:
+def _sections_out(doc: ClaimsDocument, bib: Bibliography,
+                  report: Report) -> dict[str, Callable[[], bytes]]:
+    """How to write each section (called one at a time, in `_SECTIONS` order)."""
     lines = doc.lines
     split = isinstance(lines, LineMap)
-    return _Doc(
-        article=doc.article.model_dump_json(exclude_unset=True).encode() if doc.article else None,
-        settings=doc.settings.model_dump_json(exclude_unset=True).encode(),
-        claims=_CLAIMS.dump_json(doc.claims, exclude_unset=True),
-        claim_positions=list(doc.claim_positions),
-        invalid_claims=[(c.index, c.id, c.quote, c.statement, c.reason)
-                        for c in doc.invalid_claims],
-        studies=_STUDIES.dump_json(doc.studies, exclude_unset=True),
-        invalid_studies=sorted(doc.invalid_studies),
-        lines=dict(lines.flat) if split else dict(lines),  # type: ignore[attr-defined]
-        claim_lines=lines.claims if split else None,  # type: ignore[attr-defined]
-        study_lines=lines.studies if split else None,  # type: ignore[attr-defined]
-        block_hashes=doc.block_hashes,
-    )
+    encode = msgspec.msgpack.encode
+    return {
+        "doc": lambda: encode(_Doc(
+            doc.article.model_dump_json(exclude_unset=True).encode() if doc.article else None,
+            doc.settings.model_dump_json(exclude_unset=True).encode(),
+            list(doc.claim_positions),
+            [(c.index, c.id, c.quote, c.statement, c.reason) for c in doc.invalid_claims],
+            sorted(doc.invalid_studies), doc.block_hashes)),
+        "claims": lambda: _CLAIMS.dump_json(doc.claims, exclude_unset=True),
+        "studies": lambda: _STUDIES.dump_json(doc.studies, exclude_unset=True),
+        "lines": lambda: encode(_Lines(
+            dict(lines.flat) if split else dict(lines),  # type: ignore[attr-defined]
+            lines.claims if split else None,  # type: ignore[attr-defined]
+            lines.studies if split else None)),  # type: ignore[attr-defined]
+        "bib": lambda: encode(_Bib(
+            [(r.key, r.entry_type, dict(r.fields), r.line) for r in bib.references.values()],
+            bib.entry_count, _problems_out(bib.problems))),
+        "problems": lambda: encode(_problems_out(report)),
+    }
 
 
-def _doc_in(data: _Doc) -> ClaimsDocument:
+def _doc_in(parts: dict[str, memoryview]) -> ClaimsDocument:
+    meta = msgspec.msgpack.decode(parts["doc"], type=_Doc)
     doc = ClaimsDocument(
-        article=Article.model_validate_json(data.article) if data.article else None,
-        settings=Settings.model_validate_json(data.settings),
-        studies=_STUDIES.validate_json(data.studies),
-        claims=_CLAIMS.validate_json(data.claims),
-        invalid_claims=[InvalidClaim(*c) for c in data.invalid_claims],
-        claim_positions=data.claim_positions,
-        invalid_studies=set(data.invalid_studies),
-        block_hashes=data.block_hashes,
+        article=Article.model_validate_json(meta.article) if meta.article else None,
+        settings=Settings.model_validate_json(meta.settings),
+        studies=_STUDIES.validate_json(bytes(parts["studies"])),
+        claims=_CLAIMS.validate_json(bytes(parts["claims"])),
+        invalid_claims=[InvalidClaim(*c) for c in meta.invalid_claims],
+        claim_positions=meta.claim_positions,
+        invalid_studies=set(meta.invalid_studies),
+        block_hashes=meta.block_hashes,
     )
-    if data.claim_lines is None or data.study_lines is None:
-        doc.lines = data.lines
+    stored = msgspec.msgpack.decode(parts["lines"], type=_Lines)
+    if stored.claims is None or stored.studies is None:
+        doc.lines = stored.flat
     else:
         lines = LineMap()
-        lines.flat, lines.claims, lines.studies = data.lines, data.claim_lines, data.study_lines
+        lines.flat, lines.claims, lines.studies = stored.flat, stored.claims, stored.studies
         doc.lines = lines
     return doc
 
 
-def _bib_out(bib: Bibliography) -> _Bib:
-    refs = [(r.key, r.entry_type, dict(r.fields), r.line) for r in bib.references.values()]
-    return _Bib(refs, bib.entry_count, _problems_out(bib.problems))
-
-
-def _bib_in(data: _Bib) -> Bibliography:
+def _bib_in(parts: dict[str, memoryview]) -> Bibliography:
+    data = msgspec.msgpack.decode(parts["bib"], type=_Bib)
     refs = {row[0]: Reference(*row) for row in data.references}
     return Bibliography(refs, data.entry_count, _problems_in(data.problems))
+
+
+def _report_in(parts: dict[str, memoryview]) -> Report:
+    return Report.of(_problems_in(msgspec.msgpack.decode(parts["problems"], type=_ProblemRows)))
 
 
 # --- source files --------------------------------------------------------------------------
@@ -207,22 +226,43 @@ def _source(path: str, known: Source | None) -> tuple[Source | None, bytes | Non
 
 # --- the cache file ------------------------------------------------------------------------
 
-def _read_entry(path: str) -> _Entry | None:
+def _read_entry(path: str) -> tuple[Header, dict[str, memoryview]] | None:
+    """The header and sections of a cache file, or None when there is no usable one."""
     try:
         with open(path, "rb") as fh:
-            entry = msgspec.msgpack.decode(fh.read(), type=_Entry)
-    except (OSError, msgspec.DecodeError):  # missing, unreadable, corrupt or of another shape
+            data = memoryview(fh.read())
+    except OSError:  # missing or unreadable
         return None
-    return entry if entry.code == code_version() else None
+    chunks, at = [], 0
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at:at + 8], "little")
+        chunks.append(data[at + 8:at + 8 + size])
+        at += 8 + size
+    if at != len(data) or len(chunks) != 1 + len(_SECTIONS):
+        return None  # truncated, or not a cache file of this shape
+    try:
+        header = msgspec.msgpack.decode(chunks[0], type=Header)
+    except msgspec.DecodeError:
+        return None
+    if header.code != code_version():
+        return None
+    return header, dict(zip(_SECTIONS, chunks[1:], strict=True))
 
 
-def _write_entry(path: str, entry: _Entry) -> None:
+def _write_entry(path: str, header: Header,
+                 sections: dict[str, Callable[[], bytes]] | dict[str, memoryview]) -> None:
+    """Write a cache file atomically, one section at a time; any failure leaves no file."""
     tmp = None
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".base-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            fh.write(msgspec.msgpack.encode(entry))
+            for name in ("header", *_SECTIONS):
+                part = msgspec.msgpack.encode(header) if name == "header" else sections[name]
+                blob = part() if callable(part) else part
+                fh.write(len(blob).to_bytes(8, "little"))
+                fh.write(blob)
+                del blob
         os.replace(tmp, path)
     except OSError:  # a read-only or full cache folder: the next load parses again
         if tmp is not None:
@@ -245,7 +285,8 @@ def load_kb_cached(root: str = ".", progress: Progress = _quiet
     if not os.path.isdir(root):
         return load_kb(root, progress)
     where = cache_file(root)
-    entry = _read_entry(where)
+    stored = _read_entry(where)
+    entry = stored[0] if stored else None
     claims, claims_raw = _source(os.path.join(root, CLAIMS_FILE), entry and entry.claims)
     bib, bib_raw = _source(os.path.join(root, BIB_FILE), entry and entry.bib)
     if claims is None or bib is None:
@@ -253,17 +294,17 @@ def load_kb_cached(root: str = ".", progress: Progress = _quiet
     # Held here only until parsed: the parsers take them out, so they are freed early.
     raws = {CLAIMS_FILE: claims_raw, BIB_FILE: bib_raw}
     del claims_raw, bib_raw
-    if entry is not None and bib.digest == entry.bib.digest:
+    if stored is not None and bib.digest == stored[0].bib.digest:
         try:
-            if claims.digest == entry.claims.digest and _same_article(root, entry):
-                return _warm(root, where, entry, claims, bib)
-            return _edited(root, where, entry, claims, raws, bib, progress)
+            if claims.digest == stored[0].claims.digest and _same_article(root, stored[0]):
+                return _warm(root, where, stored, claims, bib)
+            return _edited(root, where, stored[1], claims, raws, bib, progress)
         except ValueError:  # a cache that no longer decodes (pydantic's and msgspec's errors)
             pass
     return _fresh(root, where, claims, bib, raws, progress)
 
 
-def _same_article(root: str, entry: _Entry) -> bool:
+def _same_article(root: str, entry: Header) -> bool:
     path = article_path(root, entry.article_rel) if entry.article_rel is not None else None
     if path is None or entry.article is None:
         return path is None or _signature(path) is None  # still none, or still missing
@@ -271,18 +312,19 @@ def _same_article(root: str, entry: _Entry) -> bool:
     return now is not None and now.digest == entry.article.digest
 
 
-def _warm(root: str, where: str, entry: _Entry, claims: Source,
-          bib: Source) -> tuple[KnowledgeBase, Report]:
-    doc = _doc_in(entry.doc)
+def _warm(root: str, where: str, stored: tuple[Header, dict[str, memoryview]],
+          claims: Source, bib: Source) -> tuple[KnowledgeBase, Report]:
+    header, parts = stored
     text = None
-    if entry.article is not None and entry.article_rel is not None:
-        text, problems = read_text(os.path.join(root, entry.article_rel), entry.article_rel)
+    if header.article is not None and header.article_rel is not None:
+        text, problems = read_text(os.path.join(root, header.article_rel), header.article_rel)
         if problems:
             raise ValueError("the article text changed while it was read")
-    kb = build_kb(root, doc, _bib_in(entry.bibliography), text)
-    if claims != entry.claims or bib != entry.bib:  # touched, not changed: keep the new stat
-        _write_entry(where, msgspec.structs.replace(entry, claims=claims, bib=bib))
-    return kb, Report.of(_problems_in(entry.problems))
+    kb = build_kb(root, _doc_in(parts), _bib_in(parts), text)
+    report = _report_in(parts)
+    if claims != header.claims or bib != header.bib:  # touched, not changed: keep the new stat
+        _write_entry(where, msgspec.structs.replace(header, claims=claims, bib=bib), parts)
+    return kb, report
 
 
 def _raw(root: str, name: str, source: Source, raws: dict[str, bytes | None]) -> bytes | None:
@@ -296,10 +338,10 @@ def _raw(root: str, name: str, source: Source, raws: dict[str, bytes | None]) ->
     return raw
 
 
-def _edited(root: str, where: str, entry: _Entry, claims: Source,
+def _edited(root: str, where: str, parts: dict[str, memoryview], claims: Source,
             raws: dict[str, bytes | None], bib: Source,
             progress: Progress) -> tuple[KnowledgeBase, Report]:
-    previous = _doc_in(entry.doc)
+    previous = _doc_in(parts)
     raw = _raw(root, CLAIMS_FILE, claims, raws)
     if raw is None:
         raise ValueError("claims.yaml changed while it was read")
@@ -312,7 +354,7 @@ def _edited(root: str, where: str, entry: _Entry, claims: Source,
         changed = len(doc.block_hashes) - doc.reused
         progress(f"{CLAIMS_FILE}: {changed} changed entr{'y' if changed == 1 else 'ies'} "
                  "parsed again")
-    return _finish(root, where, doc, _bib_in(entry.bibliography), claims, bib, progress)
+    return _finish(root, where, doc, _bib_in(parts), claims, bib, progress)
 
 
 def _fresh(root: str, where: str, claims: Source, bib: Source,
@@ -346,6 +388,6 @@ def _finish(root: str, where: str, doc: ClaimsDocument, parsed: Bibliography, cl
         (os.path.join(root, CLAIMS_FILE), claims), (os.path.join(root, BIB_FILE), bib),
         (path or "", article)))
     if stable and (article is None) == (kb.article_text is None):
-        _write_entry(where, _Entry(code_version(), claims, bib, rel, article, _doc_out(doc),
-                                   _bib_out(parsed), _problems_out(report)))
+        _write_entry(where, Header(code_version(), claims, bib, rel, article),
+                     _sections_out(doc, parsed, report))
     return kb, report

@@ -118,7 +118,7 @@ def check_quotes(kb: KnowledgeBase) -> Iterator[Problem]:
     if len(kb.claims) <= FEW_QUOTES:  # a few edited claims: no need to index every word
         found = {c.quote: index.count(c.quote) for c in kb.claims}
     else:
-        found = {q: len(s) for q, s in index.find_many(c.quote for c in kb.claims).items()}
+        found = index.count_many(c.quote for c in kb.claims)
     for idx, claim in kb.claims_with_index():
         path = f"claims[{idx}].quote"
         spans = found[claim.quote]
@@ -144,7 +144,7 @@ def check_article(kb: KnowledgeBase) -> Iterator[Problem]:
                       "the article text has no recorded hash, so later edits go unnoticed",
                       f"add 'sha256: {actual}' under article:", path=path)
     elif kb.article.sha256 != actual:
-        found = kb.article_index.find_many(  # type: ignore[union-attr]
+        found = kb.article_index.count_many(  # type: ignore[union-attr]
             c.quote for c in kb.claims)
         held = [c.id for c in kb.claims if found[c.quote]]
         broke = [c.id for c in kb.claims if not found[c.quote]]
@@ -250,26 +250,6 @@ CHECKS: tuple[Check, ...] = (
     check_reviews,
     check_effects,
 )
-
-
-# The codes each check can yield, and the checks whose problems concern one claim alone (so
-# an edit of one claim is checked again by running them on that claim: see `kb.cache`).
-CODES: dict[Check, tuple[str, ...]] = {
-    check_claim_ids: ("claim-duplicate-id",),
-    check_evidence_links: ("link-duplicate", "claim-unknown-study", "claim-study-not-appraised"),
-    check_studies: ("study-unknown-reference", "study-unused", "review-includes-unknown",
-                    "review-includes-itself", "includes-not-review", "schema-vocabulary",
-                    "reference-unused"),
-    check_quotes: ("claim-quote-not-found", "claim-quote-ambiguous"),
-    check_article: ("article-unhashed", "article-changed"),
-    check_reviews: ("override-no-rationale", "review-incomplete", "claim-not-checkable-reason",
-                    "claim-no-evidence"),
-    check_effects: ("certainty-inconsistent", "effect-narrative-no-text", "effect-no-value",
-                    "effect-ratio-not-positive", "effect-interval-order",
-                    "effect-interval-incomplete"),
-}
-PER_CLAIM: tuple[Check, ...] = (check_evidence_links, check_quotes, check_reviews,
-                                check_effects)
 
 
 def run_checks(kb: KnowledgeBase, checks: tuple[Check, ...] = CHECKS) -> Iterator[Problem]:

@@ -240,7 +240,9 @@ class Block(NamedTuple):
 
 def block_hash(kind: str, text: str) -> str:
     """The hash of one block's text (see `Block.hash`)."""
-    return hashlib.sha1(kind.encode() + text.encode()).hexdigest()
+    digest = hashlib.sha1(kind.encode())
+    digest.update(text.encode())
+    return digest.hexdigest()
 
 
 def claim_blocks(text: str) -> list[Block] | None:

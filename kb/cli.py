@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import importlib.metadata
 import json
 import logging
@@ -337,5 +338,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-if __name__ == "__main__":
+def entry() -> None:
+    """The `kb` program (console script and `python -m kb.cli`).
+
+    A short-lived process that builds a large base of long-lived objects and leaves no
+    garbage cycles: the cyclic collector runs rarely (thresholds as mypy sets them), or it
+    re-walks the whole base dozens of times while it loads. A library caller's process keeps
+    its own settings.
+    """
+    gc.set_threshold(200_000, 30, 30)
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -49,6 +49,8 @@ INDEX = ArticleIndex(ARTICLE)
 def test_counting_a_quote_agrees_with_find_many(start: int, length: int) -> None:
     quote = ARTICLE[start:start + length]
     assert INDEX.count(quote) == len(INDEX.find_many([quote])[quote])
+    assert INDEX.count_many([quote, "quote"]) == {
+        q: len(spans) for q, spans in INDEX.find_many([quote, "quote"]).items()}
 
 
 @settings(max_examples=300, deadline=None)

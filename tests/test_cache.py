@@ -101,13 +101,25 @@ def test_a_touched_but_unchanged_file_is_still_a_hit(kb_dir: Path,
 @pytest.mark.parametrize("garbage", [
     b"", b"\x00" * 64, b"not msgpack at all",
     b"cos\nsystem\n(S'echo pwned'\ntR.",  # a pickle payload: never run, just not ours
-    "truncate",
+    "truncate", "damage the middle", "damage each section",
 ])
 def test_a_corrupted_cache_file_is_ignored_and_rebuilt(kb_dir: Path, garbage) -> None:
     load(kb_dir)
     entry = Path(cache_file(str(kb_dir)))
     raw = entry.read_bytes()
-    entry.write_bytes(raw[:len(raw) // 2] if garbage == "truncate" else garbage)
+    if garbage == "truncate":
+        garbage = raw[:len(raw) // 2]
+    elif garbage == "damage the middle":  # same length: the framing holds, the data does not
+        mid = len(raw) // 2
+        garbage = raw[:mid - 200] + b"\xc1" * 400 + raw[mid + 200:]
+    elif garbage == "damage each section":
+        out, at = bytearray(raw), 0
+        while at < len(raw):
+            size = int.from_bytes(raw[at:at + 8], "little")
+            out[at + 8:at + 8 + min(size, 16)] = b"\xc1" * min(size, 16)
+            at += 8 + size
+        garbage = bytes(out)
+    entry.write_bytes(garbage)
     loaded, said = load(kb_dir)
     assert "parsing claims.yaml" in said
     assert same(loaded, load_kb(str(kb_dir)))
