@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from kb.anchors import sha256_text
 from kb.model import (
     QUALITY_RATINGS,
+    Appraisal,
     Effect,
     EffectMeasure,
     KnowledgeBase,
@@ -70,45 +71,54 @@ def check_studies(kb: KnowledgeBase) -> Iterator[Problem]:
     included = {k for a in kb.studies.values() for k in a.includes}
     for key, appraisal in kb.studies.items():
         path = f"studies.{key}"
-        line = kb.line_of(path)
         if key not in kb.references:
-            yield error("study-unknown-reference", kb.claims_file, line,
+            yield error("study-unknown-reference", kb.claims_file, kb.line_of(path),
                         f"appraised study '{key}' is not in {kb.bib_file}",
                         _did_you_mean(key, kb.references) or
                         f"add the entry to {kb.bib_file} or fix the key", path=path)
         if key not in cited and key not in included:
-            yield warning("study-unused", kb.claims_file, line,
+            yield warning("study-unused", kb.claims_file, kb.line_of(path),
                           f"study '{key}' is appraised but no claim cites it",
                           "link it from a claim's evidence, or remove the appraisal", path=path)
-        for j, inc in enumerate(appraisal.includes):
-            inc_path = f"{path}.includes[{j}]"
-            if inc not in kb.references:
-                yield error("review-includes-unknown", kb.claims_file, kb.line_of(inc_path),
-                            f"review '{key}' includes '{inc}', which is not in {kb.bib_file}",
-                            _did_you_mean(inc, kb.references) or
-                            "list only included studies that are in the bibliography",
-                            path=inc_path)
-            elif inc == key:
-                yield error("review-includes-itself", kb.claims_file, kb.line_of(inc_path),
-                            f"review '{key}' lists itself as included", "remove it",
-                            path=inc_path)
-        if appraisal.includes and not appraisal.design.is_review:
-            yield warning("includes-not-review", kb.claims_file, kb.line_of(f"{path}.includes"),
-                          f"'{key}' is a {appraisal.design.value} but lists included studies",
-                          "only systematic and umbrella reviews include studies", path=path)
-        if appraisal.quality and appraisal.quality.tool in QUALITY_RATINGS:
-            allowed = QUALITY_RATINGS[appraisal.quality.tool]
-            if appraisal.quality.rating.lower() not in allowed:
-                q_path = f"{path}.quality.rating"
-                yield error("schema-vocabulary", kb.claims_file, kb.line_of(q_path),
-                            f"'{appraisal.quality.rating}' is not a "
-                            f"{appraisal.quality.tool.value} rating",
-                            "use one of: " + ", ".join(allowed), path=q_path)
+        yield from _check_includes(kb, key, appraisal, path)
+        yield from _check_quality(kb, appraisal, path)
     for key, ref in kb.references.items():
         if key not in kb.studies and key not in cited:
             yield warning("reference-unused", kb.bib_file, ref.line,
                           f"'{key}' is in the bibliography but no claim cites it",
                           "cite it from a claim, or remove it from the bibliography", path=key)
+
+
+def _check_includes(kb: KnowledgeBase, key: str, appraisal: Appraisal,
+                    path: str) -> Iterator[Problem]:
+    for j, inc in enumerate(appraisal.includes):
+        inc_path = f"{path}.includes[{j}]"
+        if inc not in kb.references:
+            yield error("review-includes-unknown", kb.claims_file, kb.line_of(inc_path),
+                        f"review '{key}' includes '{inc}', which is not in {kb.bib_file}",
+                        _did_you_mean(inc, kb.references) or
+                        "list only included studies that are in the bibliography",
+                        path=inc_path)
+        elif inc == key:
+            yield error("review-includes-itself", kb.claims_file, kb.line_of(inc_path),
+                        f"review '{key}' lists itself as included", "remove it",
+                        path=inc_path)
+    if appraisal.includes and not appraisal.design.is_review:
+        yield warning("includes-not-review", kb.claims_file, kb.line_of(f"{path}.includes"),
+                      f"'{key}' is a {appraisal.design.value} but lists included studies",
+                      "only systematic and umbrella reviews include studies", path=path)
+
+
+def _check_quality(kb: KnowledgeBase, appraisal: Appraisal, path: str) -> Iterator[Problem]:
+    quality = appraisal.quality
+    if quality is None or quality.tool not in QUALITY_RATINGS:
+        return
+    allowed = QUALITY_RATINGS[quality.tool]
+    if quality.rating.lower() not in allowed:
+        q_path = f"{path}.quality.rating"
+        yield error("schema-vocabulary", kb.claims_file, kb.line_of(q_path),
+                    f"'{quality.rating}' is not a {quality.tool.value} rating",
+                    "use one of: " + ", ".join(allowed), path=q_path)
 
 
 def check_quotes(kb: KnowledgeBase) -> Iterator[Problem]:

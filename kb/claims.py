@@ -348,20 +348,21 @@ def parse_entry(kind: str, text: str, file: str) -> tuple[Any, dict[str, int]] |
     path relative to the block), or None if it is not cleanly one such block."""
     sub = ClaimsDocument()
     value = parse_yaml(text, file, sub)
-    if value is None or sub.problems:
+    if value is None or sub.problems or not _one_entry(kind, value):
         return None
     if kind == "claim":
-        if not isinstance(value, list) or len(value) != 1:
-            return None
         return value[0], {intern(p.replace("[0]", "", 1)): n
                           for p, n in sub.lines.items() if p.startswith("[0]")}
-    if not isinstance(value, dict) or (kind == "study" and len(value) != 1):
-        return None
-    if kind == "study":
-        (name,) = value
-        # Keyed by what follows the study's key, so entries share their paths.
-        return value, {intern(p[len(str(name)):]): n for p, n in sub.lines.items() if p}
-    return value, {intern(p): n for p, n in sub.lines.items() if p}
+    # A study's lines are keyed by what follows its key, so entries share their paths.
+    cut = len(str(next(iter(value)))) if kind == "study" else 0
+    return value, {intern(p[cut:]): n for p, n in sub.lines.items() if p}
+
+
+def _one_entry(kind: str, value: Any) -> bool:
+    """Whether a block's data is what a block of this kind holds."""
+    if kind == "claim":
+        return isinstance(value, list) and len(value) == 1
+    return isinstance(value, dict) and (kind != "study" or len(value) == 1)
 
 
 def _parse_blocks(text: str, file: str, doc: ClaimsDocument,
@@ -527,22 +528,26 @@ def _validate(data: Any, file: str, doc: ClaimsDocument) -> None:
         settings = _validate_item(Settings, data["settings"], "settings", file, doc)
         if settings is not None:
             doc.settings = settings
-    studies = data.get("studies", {})
-    if studies is None:
-        studies = {}
+    studies, claims = data.get("studies"), data.get("claims")
+    _validate_studies({} if studies is None else studies, file, doc)
+    _validate_claims([] if claims is None else claims, file, doc)
+
+
+def _validate_studies(studies: Any, file: str, doc: ClaimsDocument) -> None:
     if not isinstance(studies, dict):
-        doc.problems.append(_type_problem(file, doc, "studies", "a mapping of BibTeX key -> appraisal"))
-    else:
-        for key, raw in list(studies.items()):
-            appraisal = _validate_item(Appraisal, raw, f"studies.{key}", file, doc)
-            studies[key] = None  # the parsed data is no longer needed: let it go now
-            if appraisal is not None:
-                doc.studies[key] = appraisal
-            else:
-                doc.invalid_studies.add(str(key))
-    claims = data.get("claims", [])
-    if claims is None:
-        claims = []
+        doc.problems.append(_type_problem(file, doc, "studies",
+                                          "a mapping of BibTeX key -> appraisal"))
+        return
+    for key, raw in list(studies.items()):
+        appraisal = _validate_item(Appraisal, raw, f"studies.{key}", file, doc)
+        studies[key] = None  # the parsed data is no longer needed: let it go now
+        if appraisal is not None:
+            doc.studies[key] = appraisal
+        else:
+            doc.invalid_studies.add(str(key))
+
+
+def _validate_claims(claims: Any, file: str, doc: ClaimsDocument) -> None:
     if not isinstance(claims, list):
         doc.problems.append(_type_problem(file, doc, "claims", "a list of claims"))
         return
