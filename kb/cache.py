@@ -153,7 +153,8 @@ def _sections_out(doc: ClaimsDocument, bib: Bibliography,
             lines.claims if split else None,  # type: ignore[attr-defined]
             lines.studies if split else None)),  # type: ignore[attr-defined]
         "bib": lambda: encode(_Bib(
-            [(r.key, r.entry_type, dict(r.fields), r.line) for r in bib.references.values()],
+            [(r.key, r.entry_type, r.fields if type(r.fields) is dict else dict(r.fields), r.line)
+             for r in bib.references.values()],
             bib.entry_count, _problems_out(bib.problems))),
         "problems": lambda: encode(_problems_out(report)),
     }
