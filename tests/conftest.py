@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,9 @@ def kb_dir(tmp_path: Path) -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Servers and commands started outside a test's own cache folder (module-scoped fixtures)
+    # cache in a throwaway folder too, never in the user's cache.
+    os.environ["KB_CACHE_DIR"] = tempfile.mkdtemp(prefix="kb-test-cache-")
     # CI sets these so that a missing corpus or browser fails the run instead of skipping.
     if os.environ.get("KB_REQUIRE_SHARED") and not CORPUS.is_dir():
         raise pytest.UsageError(f"KB_REQUIRE_SHARED is set but {CORPUS} does not exist")
