@@ -80,6 +80,16 @@ def _code_hash(package_dir: str) -> str:
 
 
 def _rss_mb() -> float:
+    """This process's peak resident memory. Linux keeps ru_maxrss across fork and exec, so a
+    child would report at least its parent's peak (the parent may have generated the base);
+    VmHWM is the peak of this program's own memory. ru_maxrss where /proc is missing."""
+    try:
+        with open("/proc/self/status", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
