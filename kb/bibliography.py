@@ -20,7 +20,7 @@ from bibtexparser.middlewares.names import (
     split_multiple_persons_names,
 )
 
-from kb.model import Reference
+from kb.model import WEB_URL, Reference
 from kb.problems import Problem, error, warning
 from kb.sources import read_text
 
@@ -45,6 +45,7 @@ REQUIRED_FIELDS: Mapping[str, tuple[str | tuple[str, ...], ...]] = {
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID_RE = re.compile(r"^\d{1,9}$")
 YEAR_RE = re.compile(r"^\d{4}$")
+URL_RE = re.compile(WEB_URL)
 EARLIEST_YEAR = 1500
 
 
@@ -235,21 +236,36 @@ def _add_entry(entry: bm.Entry, file: str, bib: Bibliography, max_year: int,
                 "bib-missing-field", file, line,
                 f"@{entry_type}{{{key}}} has no {' or '.join(options)}",
                 f"add the {options[0]} field (BibTeX needs it for @{entry_type})", path=key))
+    bib.problems += _field_problems(entry, ref, file, max_year, offset)
+
+
+def _field_problems(entry: bm.Entry, ref: Reference, file: str, max_year: int,
+                    offset: int) -> list[Problem]:
+    """Malformed DOI, PubMed id, address or year of one entry, each at its field's line."""
+    fields, key, line = ref.fields, ref.key, ref.line
+    out = []
     if (doi := fields.get("doi")) and not DOI_RE.match(doi):
-        bib.problems.append(error(
+        out.append(error(
             "bib-doi-malformed", file, _field_line(entry, "doi", line, offset),
             f"'{doi}' is not a DOI", "write the bare DOI, e.g. 10.2519/jospt.2017.7096 "
             "(no https://doi.org/ prefix)", path=key))
     if (pmid := fields.get("pmid")) and not PMID_RE.match(pmid):
-        bib.problems.append(error(
+        out.append(error(
             "bib-pmid-malformed", file, _field_line(entry, "pmid", line, offset),
             f"'{pmid}' is not a PubMed id", "write the digits only, e.g. 28158962", path=key))
+    if (url := fields.get("url")) and not URL_RE.match(url):
+        out.append(warning(
+            "bib-url-malformed", file, _field_line(entry, "url", line, offset),
+            f"'{url[:80]}' is not a web address that can be linked, so it is not shown",
+            "write the full http:// or https:// address, spaces percent-encoded (%20)",
+            path=key))
     year = fields.get("year")
     if year and not (YEAR_RE.match(year) and EARLIEST_YEAR <= int(year) <= max_year):
-        bib.problems.append(error(
+        out.append(error(
             "bib-year-implausible", file, _field_line(entry, "year", line, offset),
             f"year '{year}' is not a plausible publication year",
             f"write the four-digit year between {EARLIEST_YEAR} and {max_year}", path=key))
+    return out
 
 
 def _as_text(value: object, enclosed: bool = False) -> str:

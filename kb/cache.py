@@ -24,7 +24,6 @@ import tempfile
 import time
 from pathlib import Path
 from collections.abc import Callable
-from typing import Any
 
 import msgspec
 import platformdirs
@@ -43,8 +42,8 @@ from kb.load import (
     load_kb,
 )
 from kb.model import Appraisal, Article, Claim, InvalidClaim, KnowledgeBase, Reference, Settings
-from kb.problems import Problem, Report, Severity
-from kb.sources import MAX_FILE_BYTES, decode, read_text
+from kb.problems import Problem, Report
+from kb.sources import decode, read_bytes, read_text
 
 # A file modified this close before it was hashed may change again within the same mtime
 # tick, so its signature is not trusted (git's "racy clean" rule).
@@ -100,9 +99,10 @@ class Header(msgspec.Struct, array_like=True, frozen=True):
 
 class _Doc(msgspec.Struct, array_like=True):
     article: bytes | None
+    article_path: str | None
     settings: bytes
     claim_positions: list[int]
-    invalid_claims: list[tuple[int, str, str, str, str]]
+    invalid_claims: list[InvalidClaim]
     invalid_studies: list[str]
     block_hashes: dict[str, str]
 
@@ -116,21 +116,10 @@ class _Lines(msgspec.Struct, array_like=True):
 class _Bib(msgspec.Struct, array_like=True):
     references: list[tuple[str, str, dict[str, str], int]]
     entry_count: int
-    problems: list[tuple[str, str, str, int | None, int | None, str, str, str]]
+    problems: list[Problem]
 
 
-_ProblemRows = list[tuple[str, str, str, int | None, int | None, str, str, str]]
 _SECTIONS = ("doc", "claims", "studies", "lines", "bib", "problems")
-
-
-def _problems_out(problems: Any) -> _ProblemRows:
-    return [(p.code, p.severity.value, p.file, p.line, p.column, p.path, p.message, p.hint)
-            for p in problems]
-
-
-def _problems_in(rows: _ProblemRows) -> list[Problem]:
-    return [Problem(c, Severity(s), f, ln, col, path, msg, hint)
-            for c, s, f, ln, col, path, msg, hint in rows]
 
 
 def _sections_out(doc: ClaimsDocument, bib: Bibliography,
@@ -142,10 +131,9 @@ def _sections_out(doc: ClaimsDocument, bib: Bibliography,
     return {
         "doc": lambda: encode(_Doc(
             doc.article.model_dump_json(exclude_unset=True).encode() if doc.article else None,
-            doc.settings.model_dump_json(exclude_unset=True).encode(),
-            list(doc.claim_positions),
-            [(c.index, c.id, c.quote, c.statement, c.reason) for c in doc.invalid_claims],
-            sorted(doc.invalid_studies), doc.block_hashes)),
+            doc.article_path, doc.settings.model_dump_json(exclude_unset=True).encode(),
+            list(doc.claim_positions), list(doc.invalid_claims), sorted(doc.invalid_studies),
+            doc.block_hashes)),
         "claims": lambda: _CLAIMS.dump_json(doc.claims, exclude_unset=True),
         "studies": lambda: _STUDIES.dump_json(doc.studies, exclude_unset=True),
         "lines": lambda: encode(_Lines(
@@ -155,8 +143,8 @@ def _sections_out(doc: ClaimsDocument, bib: Bibliography,
         "bib": lambda: encode(_Bib(
             [(r.key, r.entry_type, r.fields if type(r.fields) is dict else dict(r.fields), r.line)
              for r in bib.references.values()],
-            bib.entry_count, _problems_out(bib.problems))),
-        "problems": lambda: encode(_problems_out(report)),
+            bib.entry_count, list(bib.problems))),
+        "problems": lambda: encode(list(report)),
     }
 
 
@@ -164,10 +152,11 @@ def _doc_in(parts: dict[str, memoryview]) -> ClaimsDocument:
     meta = msgspec.msgpack.decode(parts["doc"], type=_Doc)
     doc = ClaimsDocument(
         article=Article.model_validate_json(meta.article) if meta.article else None,
+        article_path=meta.article_path,
         settings=Settings.model_validate_json(meta.settings),
         studies=_STUDIES.validate_json(bytes(parts["studies"])),
         claims=_CLAIMS.validate_json(bytes(parts["claims"])),
-        invalid_claims=[InvalidClaim(*c) for c in meta.invalid_claims],
+        invalid_claims=meta.invalid_claims,
         claim_positions=meta.claim_positions,
         invalid_studies=set(meta.invalid_studies),
         block_hashes=meta.block_hashes,
@@ -185,11 +174,12 @@ def _doc_in(parts: dict[str, memoryview]) -> ClaimsDocument:
 def _bib_in(parts: dict[str, memoryview]) -> Bibliography:
     data = msgspec.msgpack.decode(parts["bib"], type=_Bib)
     refs = {row[0]: Reference(*row) for row in data.references}
-    return Bibliography(refs, data.entry_count, _problems_in(data.problems))
+    return Bibliography(refs, data.entry_count, data.problems)
 
 
 def _report_in(parts: dict[str, memoryview]) -> Report:
-    return Report.of(_problems_in(msgspec.msgpack.decode(parts["problems"], type=_ProblemRows)))
+    # Settled when it was made (ordered and capped: see `kb.problems.settle`).
+    return Report(tuple(msgspec.msgpack.decode(parts["problems"], type=list[Problem])))
 
 
 # --- source files --------------------------------------------------------------------------
@@ -203,12 +193,8 @@ def _signature(path: str) -> tuple[int, int, int, int, int] | None:
 
 
 def _read(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
-    except OSError:
-        return None
-    return raw if len(raw) <= MAX_FILE_BYTES else None
+    """A source's bytes, or None when it cannot be read (the full load then says why)."""
+    return read_bytes(path, path)[0]
 
 
 def _source(path: str, known: Source | None) -> tuple[Source | None, bytes | None]:
@@ -381,7 +367,7 @@ def _fresh(root: str, where: str, claims: Source, bib: Source,
 def _finish(root: str, where: str, doc: ClaimsDocument, parsed: Bibliography, claims: Source,
             bib: Source, progress: Progress) -> tuple[KnowledgeBase, Report]:
     """Check the parsed sources and keep the result, unless a file changed meanwhile."""
-    rel = doc.article.text if doc.article else None
+    rel = doc.article_path
     path = article_path(root, rel) if rel is not None else None
     article = _source(path, None)[0] if path is not None else None
     kb, report = assemble(root, doc, parsed, progress)

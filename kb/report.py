@@ -15,9 +15,9 @@ from typing import Any
 import jinja2
 
 from kb.grading import Grade
-from kb.graph import evidence_gaps
+from kb.graph import contradiction_index, evidence_gaps
 from kb.model import KnowledgeBase, Verdict
-from kb.rules import HORIZONS, link_horizon
+from kb.rules import HORIZONS, certainty_label, link_horizon
 from kb.text import doi_url, full_citation, pubmed_url, safe_url, short_citation
 
 
@@ -52,10 +52,15 @@ def _rows(kb: KnowledgeBase, claim_id: str) -> list[dict[str, str]]:
             "follow-up": e.follow_up or (a.follow_up if a else "") or "",
             "horizon": link_horizon(e, a, kb.settings) or "unknown",
             "stance": e.stance.value,
-            "certainty": e.certainty.label,
+            "certainty": certainty_label(e, a),
             "note": e.note,
         })
     return out
+
+
+def _statement(kb: KnowledgeBase, claim_id: str) -> str:
+    claim = kb.claim(claim_id)
+    return claim.statement if claim else claim_id
 
 
 def _cited_keys(kb: KnowledgeBase) -> list[str]:
@@ -70,12 +75,14 @@ def _counts(grades: Mapping[str, Grade]) -> list[tuple[Verdict, int]]:
 def _context(kb: KnowledgeBase, grades: Mapping[str, Grade], meta: ReportMeta) -> dict[str, Any]:
     """What both templates show, as plain values."""
     art = kb.article
+    contradicting = contradiction_index(kb)
     claims = []
     for number, (cid, g) in enumerate(grades.items(), start=1):
         claim = kb.claim(cid)
         claims.append({"number": number, "id": cid, "grade": g, "rows": _rows(kb, cid),
                        "statement": claim.statement if claim else cid,
-                       "quote": claim.quote if claim else ""})
+                       "quote": claim.quote if claim else "",
+                       "contradicts": [(o, _statement(kb, o)) for o in contradicting.get(cid, ())]})
     references = []
     for key in _cited_keys(kb):
         ref = kb.references.get(key)

@@ -191,6 +191,15 @@ def test_two_folders_have_two_cache_files(tmp_path: Path) -> None:
     assert same(load(b)[0], load_kb(str(b))) and same(load(a)[0], load_kb(str(a)))
 
 
+@pytest.mark.parametrize("broken", ["bad_vocabulary", "unknown_study", "unknown_field"])
+def test_a_base_with_errors_reads_back_the_same(tmp_path: Path, broken: str) -> None:
+    """Invalid claims (with their links), invalid appraisals and the report survive the cache."""
+    kb_dir = make_kb(tmp_path, claims=BROKEN / f"{broken}.claims.yaml")
+    first, _ = load(kb_dir)
+    again, said = load(kb_dir)
+    assert said == [] and same(first, load_kb(str(kb_dir))) and same(again, first)
+
+
 def test_broken_files_report_like_plain_load(tmp_path: Path) -> None:
     kb_dir = make_kb(tmp_path, claims=BROKEN / "yaml_syntax.claims.yaml")
     assert load_kb_cached(str(kb_dir))[1] == load_kb(str(kb_dir))[1]
