@@ -201,14 +201,19 @@ def _source(path: str, known: Source | None) -> tuple[Source | None, bytes | Non
     """The file's hash (reused from `known` while its signature holds) and, when it had to
     be read, its bytes; (None, None) when it cannot be read."""
     sig = _signature(path)
-    if (sig is not None and known is not None and known.sig == sig
-            and known.hashed_ns - sig[1] > RACY_NS):
+    if known is not None and known.sig == sig and _trusted(known):
         return known, None
     hashed_ns = time.time_ns()
     raw = _read(path)
     if raw is None:
         return None, None
     return Source(sig, hashlib.sha256(raw).hexdigest(), hashed_ns), raw
+
+
+def _trusted(source: Source) -> bool:
+    """Whether the file was last modified well before it was hashed (its signature can stand
+    for its content from then on)."""
+    return source.sig is not None and source.hashed_ns - source.sig[1] > RACY_NS
 
 
 # --- the cache file ------------------------------------------------------------------------
@@ -309,7 +314,8 @@ def _warm(root: str, where: str, stored: tuple[Header, dict[str, memoryview]],
             raise ValueError("the article text changed while it was read")
     kb = build_kb(root, _doc_in(parts), _bib_in(parts), text)
     report = _report_in(parts)
-    if claims != header.claims or bib != header.bib:  # touched, not changed: keep the new stat
+    if (claims != header.claims or bib != header.bib) and _trusted(claims) and _trusted(bib):
+        # Touched, not changed: keep the new signatures, so the next load need not hash.
         _write_entry(where, msgspec.structs.replace(header, claims=claims, bib=bib), parts)
     return kb, report
 
