@@ -21,7 +21,6 @@ from kb.model import (
     horizon_word,
 )
 from kb.problems import Report
-from kb.sources import gc_paused
 from kb.rules import (
     RULES,
     Evidence,
@@ -176,11 +175,6 @@ def _with_time_frame(statement: str, weeks: float, long_term: LongTerm,
 
 def grade_all(kb: KnowledgeBase, report: Report | None = None) -> dict[str, Grade]:
     """Grade every claim in file order; claims with errors get a 'not graded' state."""
-    with gc_paused():  # tens of thousands of small results; no cycles among them
-        return _grade_all(kb, report)
-
-
-def _grade_all(kb: KnowledgeBase, report: Report | None) -> dict[str, Grade]:
     facts = (literature_facts(kb.claims, kb.studies, kb.settings)
              if any(about_long_term_evidence(c) for c in kb.claims) else None)
     broken: dict[int, list[str]] = {}
@@ -191,9 +185,6 @@ def _grade_all(kb: KnowledgeBase, report: Report | None) -> dict[str, Grade]:
     grades: dict[str, Grade] = {}
     invalid = {c.index: c for c in kb.invalid_claims}
     positions = dict(kb.claims_with_index())
-    prefetch = getattr(kb.studies, "prefetch", None)
-    if prefetch is not None:  # a cached base: decode the cited appraisals in batches
-        prefetch(link.study for claim in positions.values() for link in claim.evidence)
     for idx in sorted(positions.keys() | invalid.keys()):
         if idx in invalid:
             bad = invalid[idx]
@@ -300,48 +291,60 @@ def _keys(keys: tuple[str, ...]) -> str:
 
 def _reason(rule: Rule, e: Evidence, drivers: tuple[EvidenceLink, ...], long_term: LongTerm,
             covers: tuple[float, int] | None = None) -> str:
-    s, r, m = e.supports, e.refutes, e.mixed
-    parts: list[str] = []
     if rule.statement is not None and e.facts is not None:
-        parts.append(_state_reason(e))
+        parts = [_state_reason(e)]
     elif rule.verdict is Verdict.NOT_CHECKABLE:
-        parts.append("Marked not checkable by the editor"
-                     + (f": {e.claim.not_checkable_reason}" if e.claim.not_checkable_reason else "."))
+        parts = ["Marked not checkable by the editor"
+                 + (f": {e.claim.not_checkable_reason}" if e.claim.not_checkable_reason else ".")]
     elif rule.verdict is Verdict.NO_EVIDENCE:
-        parts.append("No linked study supports, refutes or gives mixed results on this claim"
-                     + (f" ({len(e.context.studies)} give context only)." if e.context.links
-                        else "."))
+        parts = ["No linked study supports, refutes or gives mixed results on this claim"
+                 + (f" ({len(e.context.studies)} give context only)." if e.context.links
+                    else ".")]
     else:
-        tallies = []
-        if s.links:
-            tallies.append(f"{_studies(len(s.studies))} {_verb(len(s.studies), 'support')} it "
-                           f"(best: {s.best.label})")  # type: ignore[union-attr]
-        if r.links:
-            tallies.append(f"{_studies(len(r.studies))} {_verb(len(r.studies), 'refute')} it "
-                           f"(best: {r.best.label})")  # type: ignore[union-attr]
-        if m.links:
-            tallies.append(f"{_studies(len(m.studies))} {_verb(len(m.studies), 'give')} mixed "
-                           f"results (best: {m.best.label})")  # type: ignore[union-attr]
-        parts.append("; ".join(tallies) + ".")
-        if rule.verdict is Verdict.CONTRADICTED:
-            parts.append(f"The strongest evidence refutes it: {_names(drivers)}.")
-        elif rule.verdict is Verdict.MIXED:
-            parts.append(f"The evidence is inconsistent; weighed: {_names(drivers)}.")
-        elif rule.verdict is Verdict.SUPPORTED:
-            parts.append(f"Supported at {s.best.label} certainty by {_names(drivers)}.")  # type: ignore[union-attr]
-        elif rule.verdict is Verdict.LIMITED:
-            st = e.settings
-            need = (f"'supported' needs {st.supported_min_certainty.label} certainty from at least "
-                    f"{_studies(st.supported_min_studies)}")
-            parts.append(f"Best support is {s.best.label} ({_names(drivers)}); {need}.")  # type: ignore[union-attr]
+        parts = [_tallies(e), _weighed(rule, e, drivers)]
+    return f"{rule.id}: " + " ".join(p for p in (*parts, *_time_parts(rule, e, long_term, covers))
+                                      if p)
+
+
+def _tallies(e: Evidence) -> str:
+    """'3 studies support it (best: low); 1 study refutes it (best: low).'"""
+    tallies = [f"{_studies(len(side.studies))} {_verb(len(side.studies), verb)} {what} "
+               f"(best: {side.best.label})"  # type: ignore[union-attr]
+               for side, verb, what in ((e.supports, "support", "it"),
+                                        (e.refutes, "refute", "it"),
+                                        (e.mixed, "give", "mixed results"))
+               if side.links]
+    return "; ".join(tallies) + "."
+
+
+def _weighed(rule: Rule, e: Evidence, drivers: tuple[EvidenceLink, ...]) -> str:
+    best = e.supports.best.label if e.supports.best else ""
+    if rule.verdict is Verdict.CONTRADICTED:
+        return f"The strongest evidence refutes it: {_names(drivers)}."
+    if rule.verdict is Verdict.MIXED:
+        return f"The evidence is inconsistent; weighed: {_names(drivers)}."
+    if rule.verdict is Verdict.SUPPORTED:
+        return f"Supported at {best} certainty by {_names(drivers)}."
+    if rule.verdict is Verdict.LIMITED:
+        st = e.settings
+        return (f"Best support is {best} ({_names(drivers)}); 'supported' needs "
+                f"{st.supported_min_certainty.label} certainty from at least "
+                f"{_studies(st.supported_min_studies)}.")
+    return ""
+
+
+def _time_parts(rule: Rule, e: Evidence, long_term: LongTerm,
+                covers: tuple[float, int] | None) -> list[str]:
+    """How far the supporting evidence reaches, and whether long-term trials are lacking."""
+    parts = []
     if covers is not None:
         weeks, unknown = covers
         parts.append(f"The supporting evidence covers follow-up {_time_frame(weeks)}"
-                     + (f" ({unknown} supporting link{'s' * (unknown != 1)} record{'s' * (unknown == 1)}"
-                        " no follow-up)." if unknown else "."))
+                     + (f" ({unknown} supporting link{'s' * (unknown != 1)} "
+                        f"record{'s' * (unknown == 1)} no follow-up)." if unknown else "."))
     if long_term is LongTerm.LACKING and e.facts is None:
         which = ("supporting trial or review" if rule.verdict in (
             Verdict.SUPPORTED, Verdict.LIMITED, Verdict.MIXED) else "trial or review")
         parts.append(f"No {which} follows patients for {e.settings.long_term_weeks:g} weeks "
                      f"or more: long-term trials are lacking.")
-    return f"{rule.id}: " + " ".join(parts)
+    return parts

@@ -183,6 +183,7 @@ class Pooled:
     studies: tuple[str, ...]
     left_out: tuple[tuple[str, str], ...] = ()  # (study, why) not pooled
     unit: str | None = None
+    direction: str | None = None  # which way is benefit, when the pooled studies agree
     label: str = POOLING_LABEL
 
     def text(self) -> str:
@@ -208,7 +209,26 @@ def pool_effects(outcome: str, items: Sequence[Finding],
     if not usable:
         return None
     measure = usable[0][1].measure
-    usable = [(f, n) for f, n in usable if n.measure is measure]
+    chosen, left_out = _choose([(f, n) for f, n in usable if n.measure is measure], studies)
+    if len(chosen) < 2:
+        return None
+    mean, low, high, i2, tau2 = _dersimonian_laird(measure, [n for _, n in chosen])
+    return Pooled(outcome=outcome, measure=measure, value=mean, ci_low=low, ci_high=high,
+                  i2=i2, tau2=tau2, studies=tuple(f.study for f, _ in chosen),
+                  left_out=tuple(left_out), unit=_agreed(n.unit for _, n in chosen),
+                  direction=_agreed(f.effect.direction if f.effect else None
+                                    for f, _ in chosen))
+
+
+def _agreed(values: Iterable[str | None]) -> str | None:
+    """The one value the pooled studies give (None when they differ or give none)."""
+    given = {v for v in values if v}
+    return given.pop() if len(given) == 1 else None
+
+
+def _choose(usable: list[tuple[Finding, Number]], studies: Mapping[str, Appraisal] | None
+            ) -> tuple[list[tuple[Finding, Number]], list[tuple[str, str]]]:
+    """The findings to pool, and those left out with why."""
     keys = {f.study for f, _ in usable}
     inside = {inc: key for key in keys for inc in _includes(studies, key)
               if inc in keys and inc != key}
@@ -221,11 +241,15 @@ def pool_effects(outcome: str, items: Sequence[Finding],
             left_out.append((f.study, "a second effect of the same study"))
         else:
             chosen.append((f, n))
-    if len(chosen) < 2:
-        return None
-    eff = np.array([_scale(measure, n.value) for _, n in chosen])
+    return chosen, left_out
+
+
+def _dersimonian_laird(measure: EffectMeasure, numbers: list[Number]
+                       ) -> tuple[float, float, float, float, float]:
+    """Random-effects mean, 95% CI, I² and tau² (on the measure's own scale)."""
+    eff = np.array([_scale(measure, n.value) for n in numbers])
     se = np.array([standard_error(measure, n.ci_low, n.ci_high)  # type: ignore[arg-type]
-                   for _, n in chosen])
+                   for n in numbers])
     # statsmodels leaves DerSimonian-Laird's tau² negative when Q < df (and takes square
     # roots of the resulting negative variances); the estimator truncates tau² at 0, where
     # the random-effects estimate equals the fixed-effect one.
@@ -234,12 +258,8 @@ def pool_effects(outcome: str, items: Sequence[Finding],
         fe, re_ = res.conf_int(use_t=False)[:2]
     tau2 = float(res.tau2)
     mean, (low, high) = (res.mean_effect_re, re_) if tau2 > 0 else (res.mean_effect_fe, fe)
-    back = (math.exp if measure.is_ratio else float)
-    units = {n.unit for _, n in chosen if n.unit}
-    return Pooled(outcome=outcome, measure=measure, value=back(mean),
-                  ci_low=back(low), ci_high=back(high), i2=max(0.0, float(res.i2)),
-                  tau2=max(0.0, tau2), studies=tuple(f.study for f, _ in chosen),
-                  left_out=tuple(left_out), unit=units.pop() if len(units) == 1 else None)
+    back = math.exp if measure.is_ratio else float
+    return back(mean), back(low), back(high), max(0.0, float(res.i2)), max(0.0, tau2)
 
 
 def _scale(measure: EffectMeasure, value: float) -> float:
@@ -307,33 +327,22 @@ def _stance_words(stance: Stance | None) -> str:
 
 def _effect_phrase(outcome: str, effect: Effect | Pooled | None, stance: Stance | None,
                    finite: bool) -> str | None:
-    def verb(base: str) -> str:  # "reduce" -> "reduces" unless after "may"
-        return base + "s" if finite else base
-
-    if effect is None or isinstance(effect, Effect) and (
-            effect.measure is EffectMeasure.NARRATIVE or effect.value is None):
+    """'reduce pain slightly' (finite: 'reduces ...'), or None without a number."""
+    if effect is None or effect.value is None or effect.measure is EffectMeasure.NARRATIVE:
         return None
-    value = effect.value
-    assert value is not None
-    null = effect.measure.no_effect
+    value, null = effect.value, effect.measure.no_effect
     low, high = effect.ci_low, effect.ci_high
-    if low is not None and high is not None and low <= null <= high:
+    if value == null or (low is not None and high is not None and low <= null <= high):
         return f"{'results' if finite else 'result'} in little to no difference in {outcome}"
-    if value == null:
-        return f"{'results' if finite else 'result'} in little to no difference in {outcome}"
-    direction = effect.direction if isinstance(effect, Effect) else None
-    sign = benefit_sign(direction)
-    up = value > null
-    if sign == 0:
-        word = verb("increase") if up else verb("reduce")
-    elif (sign > 0) == up:
-        word = verb("improve") if sign > 0 else verb("reduce")
-    else:
-        word = verb("worsen") if sign > 0 else verb("increase")
-    size = ""
-    if effect.measure is EffectMeasure.SMD and abs(value) < SMD_SMALL:
-        size = " slightly"
-    return f"{word} {outcome}{size}"
+    word = _VERBS[(benefit_sign(effect.direction), value > null)]
+    size = " slightly" if effect.measure is EffectMeasure.SMD and abs(value) < SMD_SMALL else ""
+    return f"{word}{'s' if finite else ''} {outcome}{size}"
+
+
+# (which way is benefit: +1 higher, -1 lower, 0 unknown; is the value above no effect?) -> verb
+_VERBS = {(0, True): "increase", (0, False): "reduce",
+          (1, True): "improve", (1, False): "worsen",
+          (-1, True): "increase", (-1, False): "reduce"}
 
 
 def subject_of(claim: Claim) -> str:
@@ -391,44 +400,63 @@ def sof_rows(kb: KnowledgeBase, claim: Claim) -> list[SofRow]:
 def _row(items: list[Finding], claim: Claim, studies: Mapping[str, Appraisal],
          settings: Settings) -> SofRow:
     outcome = items[0].outcome or NO_OUTCOME
-    keys = tuple(dict.fromkeys(f.study for f in items))
-    # Participants of trials that a review in the same row includes are inside its count.
-    inside = {inc for k in keys for inc in _includes(studies, k) if inc != k}
-    counted = tuple(k for k in keys if k not in inside)
-    per_study = {k: max((f.participants for f in items if f.study == k and f.participants),
-                        default=None) for k in counted}
-    known = [n for n in per_study.values() if n is not None]
+    counted, inside, participants, missing = _participants(items, studies)
     best = max((f.certainty for f in items), key=lambda c: c.rank)
-    footnotes = tuple(f"{f.study}: {d.domain.value.replace('-', ' ')} ({d.level.value.replace('-', ' ')}): "
-                      f"{d.reason}" for f in items for d in f.downgrades)
-    footnotes += tuple(f"{f.study}: rated up for {u.domain.value.replace('-', ' ')}: {u.reason}"
-                       for f in items for u in f.upgrades)
     pooled = tuple(pooled_by_measure(outcome, items, studies))
     lead = _lead(items, best)
     weeks = [w for f in items if (w := _weeks(f)) is not None]
-    max_weeks = max(weeks, default=None)
-    said = best  # the certainty the statement speaks with: that of the number it states
-    if pooled:
-        effect_shown = "; ".join(p.text() for p in pooled)
-        rep: Effect | Pooled | None = pooled[0]
-    else:
-        shown = [(f.study, effect_text(f.effect)) for f in items if f.effect is not None]
-        effect_shown = (shown[0][1] if len(shown) == 1
-                        else "; ".join(f"{s}: {t}" for s, t in shown) or NOT_REPORTED)
-        rep = lead.effect if lead is not None else None
-        said = lead.certainty if lead is not None else best
+    # The statement speaks for one number (the pooled one, else the most certain) with its
+    # certainty and horizon.
+    spoken: Effect | Pooled | None = pooled[0] if pooled else (lead.effect if lead else None)
+    said = best if pooled or lead is None else lead.certainty
     horizons = [h for f in ([lead] if lead is not None and not pooled else items)
                 if (h := _horizon(f, settings)) is not None]
     horizon = max(horizons, key=HORIZONS.index, default=None)
-    statement = informative_statement(subject_of(claim), _statement_outcome(outcome, rep),
-                                      said, rep, _main_stance(items), horizon)
-    return SofRow(outcome=outcome, findings=tuple(items), studies=counted,
-                  inside=tuple(k for k in keys if k in inside),
-                  participants=sum(known) if known else None,
-                  participants_missing=len(per_study) - len(known), certainty=best,
-                  footnotes=footnotes, effect=effect_shown, pooled=pooled,
-                  follow_up=_follow_up_text(weeks, items), max_weeks=max_weeks,
-                  horizon=horizon, statement=statement)
+    statement = informative_statement(subject_of(claim), _statement_outcome(outcome, spoken),
+                                      said, spoken, _main_stance(items), horizon)
+    return SofRow(outcome=outcome, findings=tuple(items), studies=counted, inside=inside,
+                  participants=participants, participants_missing=missing, certainty=best,
+                  footnotes=_footnotes(items), effect=_effect_cell(items, pooled),
+                  pooled=pooled, follow_up=_follow_up_text(weeks, items),
+                  max_weeks=max(weeks, default=None), horizon=horizon, statement=statement)
+
+
+def _participants(items: list[Finding], studies: Mapping[str, Appraisal]
+                  ) -> tuple[tuple[str, ...], tuple[str, ...], int | None, int]:
+    """Counted studies, those inside a review of the row (their patients are in its count),
+    the participants summed over the counted studies, and how many of those give no count."""
+    keys = tuple(dict.fromkeys(f.study for f in items))
+    within = {inc for k in keys for inc in _includes(studies, k) if inc != k}
+    counted = tuple(k for k in keys if k not in within)
+    largest: dict[str, int] = {}
+    for f in items:
+        if f.participants and f.study in counted:
+            largest[f.study] = max(largest.get(f.study, 0), f.participants)
+    known = list(largest.values())
+    per_study = counted
+    return (counted, tuple(k for k in keys if k in within), sum(known) if known else None,
+            len(per_study) - len(known))
+
+
+def _footnotes(items: list[Finding]) -> tuple[str, ...]:
+    """Each downgrade's (and upgrade's) reason, named by study and GRADE domain."""
+    def words(value: str) -> str:
+        return value.replace("-", " ")
+    down = [f"{f.study}: {words(d.domain.value)} ({words(d.level.value)}): {d.reason}"
+            for f in items for d in f.downgrades]
+    up = [f"{f.study}: rated up for {words(u.domain.value)}: {u.reason}"
+          for f in items for u in f.upgrades]
+    return tuple(down + up)
+
+
+def _effect_cell(items: list[Finding], pooled: tuple[Pooled, ...]) -> str:
+    """The pooled estimates, else each stored effect, else 'not reported'."""
+    if pooled:
+        return "; ".join(p.text() for p in pooled)
+    shown = [(f.study, effect_text(f.effect)) for f in items if f.effect is not None]
+    if len(shown) == 1:
+        return shown[0][1]
+    return "; ".join(f"{s}: {t}" for s, t in shown) or NOT_REPORTED
 
 
 _LIST = re.compile(r"[,;/]| and ")
@@ -506,29 +534,29 @@ def sof_records(kb: KnowledgeBase, claim_ids: Iterable[str] | None = None) -> li
     Without `claim_ids`, the claims a summary of findings applies to (`sof_applies`).
     """
     wanted = None if claim_ids is None else set(claim_ids)
-    out: list[dict[str, object]] = []
-    for claim in kb.claims:
-        if (claim.id not in wanted) if wanted is not None else not sof_applies(claim):
-            continue
-        for f in findings(kb, claim):
-            e = f.effect
-            out.append({
-                "claim": f.claim_id, "study": f.study, "outcome": f.outcome or None,
-                "stance": f.stance.value, "participants": f.participants,
-                "measure": e.measure.value if e else None, "value": e.value if e else None,
-                "ci_low": e.ci_low if e else None, "ci_high": e.ci_high if e else None,
-                "unit": e.unit if e else None, "direction": e.direction if e else None,
-                "timepoint": e.timepoint if e else None,
-                "comparator": e.comparator if e else None, "source": e.source if e else None,
-                "text": e.text if e else None, "certainty": f.certainty.value,
-                "certainty_default": f.certainty_default,
-                "downgrades": [{"domain": d.domain.value, "level": d.level.value,
-                                "reason": d.reason} for d in f.downgrades],
-                "upgrades": [{"domain": u.domain.value, "level": u.level.value,
-                              "reason": u.reason} for u in f.upgrades],
-                "follow_up_weeks": f.follow_up_weeks, "locator": f.locator,
-            })
-    return out
+    return [_record(f) for claim in kb.claims
+            if ((claim.id in wanted) if wanted is not None else sof_applies(claim))
+            for f in findings(kb, claim)]
+
+
+_EFFECT_FIELDS = ("measure", "value", "ci_low", "ci_high", "unit", "direction", "timepoint",
+                  "comparator", "source", "text")
+
+
+def _record(f: Finding) -> dict[str, object]:
+    e = f.effect
+    effect = {k: getattr(e, k, None) for k in _EFFECT_FIELDS}
+    effect["measure"] = e.measure.value if e else None
+    return {
+        "claim": f.claim_id, "study": f.study, "outcome": f.outcome or None,
+        "stance": f.stance.value, "participants": f.participants, **effect,
+        "certainty": f.certainty.value, "certainty_default": f.certainty_default,
+        "downgrades": [{"domain": d.domain.value, "level": d.level.value, "reason": d.reason}
+                       for d in f.downgrades],
+        "upgrades": [{"domain": u.domain.value, "level": u.level.value, "reason": u.reason}
+                     for u in f.upgrades],
+        "follow_up_weeks": f.follow_up_weeks, "locator": f.locator,
+    }
 
 
 def grading_text(items: Sequence[Downgrade] | Sequence[Upgrade]) -> str:
@@ -592,8 +620,7 @@ def forest_plots(kb: KnowledgeBase, claim: Claim) -> list[ForestPlot]:
                 rows.append(ForestRow(label=f"Pooled, I² {pooled.i2:.0%} (exploratory)",
                                       study=None, value=pooled.value, ci_low=pooled.ci_low,
                                       ci_high=pooled.ci_high, certainty=None, timepoint=None))
-            units = {n.unit for _, n in items if n.unit}
             plots.append(ForestPlot(outcome=row.outcome, measure=m,
-                                    unit=units.pop() if len(units) == 1 else None,
+                                    unit=_agreed(n.unit for _, n in items),
                                     rows=tuple(rows), pooled=pooled))
     return plots
