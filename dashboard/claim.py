@@ -15,11 +15,12 @@ from dashboard.ui import (
     cite,
     download_csv,
     md_escape,
+    page_link,
     study_links,
 )
-from kb.graph import claim_node, neighbourhood, review_overlap
+from kb.graph import claim_node, contradicting, neighbourhood, review_overlap
 from kb.model import Claim
-from kb.rules import RULES, link_horizon, link_weeks
+from kb.rules import RULES, certainty_label, link_horizon, link_weeks
 
 NEIGHBOURS = 80
 
@@ -40,7 +41,7 @@ def evidence_frame(data: Loaded, claim: Claim) -> pd.DataFrame:
             "horizon": link_horizon(e, a, kb.settings) or "unknown",
             "weeks": weeks,
             "stance": e.stance.value,
-            "certainty": e.certainty.label,
+            "certainty": certainty_label(e, a),
             "outcome": e.outcome or "",
             "locator": e.locator or "",
             "note": e.note,
@@ -96,6 +97,11 @@ def _choose_claim(data: Loaded) -> Claim | None:
     return kb.claim(chosen)
 
 
+def _statement_of(kb, claim_id: str) -> str:
+    other = kb.claim(claim_id)
+    return other.statement if other else claim_id
+
+
 def render() -> None:
     data = load()
     kb = data.kb
@@ -138,6 +144,11 @@ def render() -> None:
                                    for k, v in claim.pico.model_dump().items() if v]))
         if not claim.checkable:
             st.info(f"Not checkable: {md_escape(claim.not_checkable_reason or 'no reason given')}")
+        if others := contradicting(kb, claim.id):
+            links = [f"[{md_escape(_statement_of(kb, o))}]({page_link('claim', claim=o)})"
+                     for o in others]
+            st.warning("**The article contradicts itself:** this claim is at odds with "
+                       + "; ".join(links), icon="↔️")
 
     st.subheader("Evidence")
     df = evidence_frame(data, claim)

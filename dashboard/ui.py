@@ -54,7 +54,13 @@ def badge_html(verdict: Verdict) -> str:
 
 
 def page_link(page: str, **params: str) -> str:
-    """Relative URL of a dashboard page with query parameters (for tables and HTML)."""
+    """Relative URL of a dashboard page with query parameters (for tables and HTML).
+
+    In a library, the chosen article (`?base=`) goes along: such a link opens a new session.
+    """
+    base = st.session_state.get("kb_base")
+    if base and "base" not in params:
+        params = {**params, "base": base}
     return f"./{page}?" + urllib.parse.urlencode(params)
 
 

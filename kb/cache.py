@@ -362,7 +362,8 @@ def _apply_edit(store: Store, root: str, prev: _State, raw: bytes, claims_digest
     except KeyError:
         return None
     if (old_claim is None or old_claim.id != claim.id
-            or {e.study for e in old_claim.evidence} != {e.study for e in claim.evidence}):
+            or {e.study for e in old_claim.evidence} != {e.study for e in claim.evidence}
+            or old_claim.contradicts != claim.contradicts):
         return None
 
     progress(f"{CLAIMS_FILE}: claim '{claim.id}' changed; checking it again")

@@ -16,13 +16,17 @@ from kb.model import (
     EffectMeasure,
     KnowledgeBase,
     ReviewStatus,
+    Stance,
     expected_certainty,
 )
-from kb.problems import Problem, error, warning
+from kb.problems import Problem, Report, error, warning
+from kb.rules import default_certainty
 
 Check = Callable[[KnowledgeBase], Iterator[Problem]]
 # Up to this many quotes are looked up one by one rather than through a word index.
 FEW_QUOTES = 8
+# Google's ClaimReview guidance: keep claimReviewed under 75 characters (mobile display).
+SHORT_MAX_CHARS = 74
 
 
 def check_claim_ids(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -181,6 +185,47 @@ def check_reviews(kb: KnowledgeBase) -> Iterator[Problem]:
                           path=f"claims[{idx}]")
 
 
+def check_certainties(kb: KnowledgeBase) -> Iterator[Problem]:
+    """Links graded with the design's default certainty, so the editor knows to appraise them."""
+    for idx, claim in kb.claims_with_index():
+        for j, link in enumerate(claim.evidence):
+            if link.certainty is not None or link.stance is Stance.CONTEXT:
+                continue
+            if link.study not in kb.studies:
+                continue  # an unknown or unappraised study is reported as an error already
+            certainty, why = default_certainty(link, kb.studies[link.study])
+            path = f"claims[{idx}].evidence[{j}]"
+            yield warning("link-certainty-default", kb.claims_file, kb.line_of(path),
+                          f"claim '{claim.id}': the link to '{link.study}' has no certainty; "
+                          f"graded {certainty.label} ({why})",
+                          f"appraise it and write 'certainty: {certainty.value}' or another "
+                          "GRADE level; add 'downgrades:' for the domains that lower it",
+                          path=path)
+
+
+def check_short_forms(kb: KnowledgeBase) -> Iterator[Problem]:
+    for idx, claim in kb.claims_with_index():
+        if claim.short is not None and len(claim.short) > SHORT_MAX_CHARS:
+            path = f"claims[{idx}].short"
+            yield warning("claim-short-long", kb.claims_file, kb.line_of(path),
+                          f"the short form of claim '{claim.id}' has {len(claim.short)} "
+                          f"characters; ClaimReview asks for at most {SHORT_MAX_CHARS}",
+                          "say the claim in fewer words, faithful to the statement", path=path)
+
+
+def check_contradictions(kb: KnowledgeBase) -> Iterator[Problem]:
+    ids = {c.id for c in kb.claims} | {c.id for c in kb.invalid_claims}
+    for idx, claim in kb.claims_with_index():
+        for j, other in enumerate(claim.contradicts):
+            path = f"claims[{idx}].contradicts[{j}]"
+            if other == claim.id:
+                yield error("claim-contradicts-itself", kb.claims_file, kb.line_of(path),
+                            f"claim '{claim.id}' lists itself under contradicts",
+                            "name the other claim that asserts the opposite", path=path)
+            elif other not in ids:
+                yield error("claim-contradicts-unknown", kb.claims_file, kb.line_of(path),
+                            f"claim '{claim.id}' contradicts '{other}', which is not a claim",
+                            _did_you_mean(other, ids) or "use another claim's id", path=path)
 def check_effects(kb: KnowledgeBase) -> Iterator[Problem]:
     """GRADE fields of each link: certainty against design and domains, effect numbers."""
     for idx, claim in kb.claims_with_index():
@@ -188,7 +233,9 @@ def check_effects(kb: KnowledgeBase) -> Iterator[Problem]:
             base = f"claims[{idx}].evidence[{j}]"
             appraisal = kb.studies.get(link.study)
             expected = None if appraisal is None else expected_certainty(appraisal.design, link)
-            if expected is not None and expected is not link.certainty:
+            # a link without certainty is graded with the default and warned about instead
+            if (expected is not None and link.certainty is not None
+                    and expected is not link.certainty):
                 moves = [f"-{d.level.steps} {d.domain.value}" for d in link.downgrades]
                 moves += [f"+{u.level.steps} {u.domain.value}" for u in link.upgrades]
                 yield warning(
@@ -247,6 +294,9 @@ CHECKS: tuple[Check, ...] = (
     check_quotes,
     check_article,
     check_reviews,
+    check_certainties,
+    check_short_forms,
+    check_contradictions,
     check_effects,
 )
 
@@ -263,12 +313,38 @@ CODES: dict[Check, tuple[str, ...]] = {
     check_article: ("article-unhashed", "article-changed"),
     check_reviews: ("override-no-rationale", "review-incomplete", "claim-not-checkable-reason",
                     "claim-no-evidence"),
+    check_certainties: ("link-certainty-default",),
+    check_short_forms: ("claim-short-long",),
+    check_contradictions: ("claim-contradicts-itself", "claim-contradicts-unknown"),
     check_effects: ("certainty-inconsistent", "effect-narrative-no-text", "effect-no-value",
                     "effect-ratio-not-positive", "effect-interval-order",
                     "effect-interval-incomplete"),
 }
+# check_contradictions looks at other claims' ids: an edit of `contradicts` loads in full.
 PER_CLAIM: tuple[Check, ...] = (check_evidence_links, check_quotes, check_reviews,
-                                check_effects)
+                                check_certainties, check_short_forms, check_effects)
+
+
+# What each warning leaves to do, in words for `kb check`'s summary.
+TO_DO: dict[str, str] = {
+    "claim-no-evidence": "checkable claims without evidence links",
+    "link-certainty-default": "links graded with their design's default certainty",
+    "study-unused": "appraised studies no claim cites",
+    "reference-unused": "references no claim cites",
+    "article-unhashed": "article text without a recorded hash",
+    "review-incomplete": "reviewed claims without reviewer and date",
+    "claim-quote-ambiguous": "quotes that occur more than once",
+    "claim-short-long": "short forms longer than ClaimReview's 74 characters",
+}
+
+
+def left_to_do(report: Report) -> list[str]:
+    """A count per kind of warning that is work left for the editor ('Left to do:' lines)."""
+    counts = Counter(p.code for p in report.warnings if p.code in TO_DO)
+    if not counts:
+        return []
+    return ["Left to do:", *(f"  {n} {TO_DO[code]} ({code})"
+                             for code, n in sorted(counts.items(), key=lambda kv: -kv[1]))]
 
 
 def run_checks(kb: KnowledgeBase, checks: tuple[Check, ...] = CHECKS) -> Iterator[Problem]:

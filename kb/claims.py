@@ -28,6 +28,8 @@ from kb.model import (
     Claim,
     ClaimsFile,
     InvalidClaim,
+    Design,
+    nearest_design,
     Settings,
 )
 from kb.problems import Problem, error
@@ -577,8 +579,13 @@ def _problems_from(errors: list[Any], model: type[BaseModel], base: str, file: s
             yield _unknown_field(file, doc, path, str(loc[-1]), allowed)
         elif kind in ("enum", "literal_error"):
             choices = _choices_at(model, loc)
-            suggestion = difflib.get_close_matches(str(given), choices, n=1, cutoff=0.5)
-            hint = f"did you mean '{suggestion[0]}'?" if suggestion else (
+            if _type_at(model, loc) is Design and (design := nearest_design(str(given))):
+                suggestion = [design.value]
+            else:
+                suggestion = difflib.get_close_matches(str(given), choices, n=1, cutoff=0.5)
+            hint = f"did you mean '{suggestion[0]}' ({Design(suggestion[0]).meaning})?" if (
+                suggestion and _type_at(model, loc) is Design) else (
+                f"did you mean '{suggestion[0]}'?" if suggestion else
                 "use one of: " + ", ".join(choices))
             yield error("schema-vocabulary", file, line,
                         f"'{given}' is not an allowed value (allowed: {', '.join(choices)})",

@@ -71,7 +71,8 @@ def normalise_title(title: str | None) -> str | None:
     return text or None
 
 
-def _identities(ref: Reference) -> list[tuple[str, str]]:
+def identities(ref: Reference) -> list[tuple[str, str]]:
+    """What makes two references the same study: DOI, PMID, normalised title."""
     ids = []
     if doi := normalise_doi(ref.doi):
         ids.append(("DOI", doi))
@@ -191,12 +192,12 @@ def plan_import(existing: Mapping[str, Reference], incoming: Iterable[Reference]
     plan = ImportPlan()
     seen: dict[tuple[str, str], str] = {}
     for key, ref in existing.items():
-        for ident in _identities(ref):
+        for ident in identities(ref):
             seen.setdefault(ident, key)
     taken = set(existing)
     for ref in incoming:
         label = display(ref.fields.get("title", ref.key))
-        dup = next(((kind, seen[(kind, value)]) for kind, value in _identities(ref)
+        dup = next(((kind, seen[(kind, value)]) for kind, value in identities(ref)
                     if (kind, value) in seen), None)
         if dup:
             plan.skipped.append(Skipped(label, dup[1], f"same {dup[0]}"))
@@ -206,7 +207,7 @@ def plan_import(existing: Mapping[str, Reference], incoming: Iterable[Reference]
         taken.add(key)
         new = Reference(key, ref.entry_type, dict(ref.fields), 0)
         plan.added.append(new)
-        for ident in _identities(new):
+        for ident in identities(new):
             seen.setdefault(ident, key)
     return plan
 
