@@ -17,6 +17,7 @@ from dashboard.ui import (
     md_escape,
     page_link,
     study_links,
+    text_table,
 )
 from kb.graph import claim_node, contradicting, neighbourhood, review_overlap
 from kb.model import Claim
@@ -140,8 +141,7 @@ def render() -> None:
             st.caption("None: the computed verdict stands.")
         if claim.pico:
             st.markdown("**PICO**")
-            st.table(pd.DataFrame([{"": k.capitalize(), "value": v}
-                                   for k, v in claim.pico.model_dump().items() if v]))
+            text_table({k.capitalize(): v for k, v in claim.pico.model_dump().items()})
         if not claim.checkable:
             st.info(f"Not checkable: {md_escape(claim.not_checkable_reason or 'no reason given')}")
         if others := contradicting(kb, claim.id):

@@ -41,36 +41,49 @@ def check_claim_ids(kb: KnowledgeBase) -> Iterator[Problem]:
             first[c.id] = kb.line_of(path) or 0
 
 
+def _claim_links(kb: KnowledgeBase) -> Iterator[tuple[int, str, list[tuple[int, str]]]]:
+    """(position, id, [(link position, study key)]) of every claim in file order, those
+    that failed validation included (their well-formed links can still be checked)."""
+    valid = ((idx, c.id, [(j, link.study) for j, link in enumerate(c.evidence)])
+             for idx, c in kb.claims_with_index())
+    if not kb.invalid_claims:
+        yield from valid
+        return
+    invalid = [(c.index, c.id, list(c.links)) for c in kb.invalid_claims if c.links]
+    yield from sorted([*valid, *invalid], key=lambda item: item[0])
+
+
 def check_evidence_links(kb: KnowledgeBase) -> Iterator[Problem]:
-    for idx, claim in kb.claims_with_index():
+    for idx, claim_id, links in _claim_links(kb):
         seen: Counter[str] = Counter()
-        for j, link in enumerate(claim.evidence):
-            seen[link.study] += 1
-            known = link.study in kb.references
-            if seen[link.study] < 2 and known and (link.study in kb.studies
-                                                   or link.study in kb.invalid_studies):
+        for j, study in links:
+            seen[study] += 1
+            known = study in kb.references
+            if seen[study] < 2 and known and (study in kb.studies
+                                              or study in kb.invalid_studies):
                 continue  # the usual case: no problem, so no line to look up
             path = f"claims[{idx}].evidence[{j}].study"
             line = kb.line_of(path)
-            if seen[link.study] == 2:
+            if seen[study] == 2:
                 yield warning("link-duplicate", kb.claims_file, line,
-                              f"claim '{claim.id}' links study '{link.study}' more than once",
+                              f"claim '{claim_id}' links study '{study}' more than once",
                               "merge the links unless they speak to different outcomes",
                               path=path)
-            if link.study not in kb.references:
+            if study not in kb.references:
                 yield error("claim-unknown-study", kb.claims_file, line,
-                            f"study '{link.study}' is not in {kb.bib_file}",
-                            _did_you_mean(link.study, kb.references) or
+                            f"study '{study}' is not in {kb.bib_file}",
+                            _did_you_mean(study, kb.references) or
                             f"add the entry to {kb.bib_file} or fix the key", path=path)
-            elif link.study not in kb.studies and link.study not in kb.invalid_studies:
+            elif study not in kb.studies and study not in kb.invalid_studies:
                 yield error("claim-study-not-appraised", kb.claims_file, line,
-                            f"study '{link.study}' has no appraisal under 'studies:'",
-                            f"add 'studies: {link.study}:' with its design and verification",
+                            f"study '{study}' has no appraisal under 'studies:'",
+                            f"add 'studies: {study}:' with its design and verification",
                             path=path)
 
 
 def check_studies(kb: KnowledgeBase) -> Iterator[Problem]:
     cited = {link.study for c in kb.claims for link in c.evidence}
+    cited.update(key for c in kb.invalid_claims for _, key in c.links)
     included = {k for a in kb.studies.values() for k in a.includes}
     for key, appraisal in kb.studies.items():
         path = f"studies.{key}"
@@ -119,22 +132,26 @@ def check_quotes(kb: KnowledgeBase) -> Iterator[Problem]:
     if kb.article_text is None:
         return
     index = index_for(kb.article_text)
-    if len(kb.claims) <= FEW_QUOTES:  # a few edited claims: no need to index every word
-        found = {c.quote: index.count(c.quote) for c in kb.claims}
+    quoted = [(idx, c.id, c.quote) for idx, c in kb.claims_with_index()]
+    if kb.invalid_claims:  # a claim with a schema error still has its quote checked
+        quoted = sorted([*quoted, *((c.index, c.id, c.quote) for c in kb.invalid_claims
+                                    if c.quote.strip())])
+    if len(quoted) <= FEW_QUOTES:  # a few edited claims: no need to index every word
+        found = {q: index.count(q) for _, _, q in quoted}
     else:
-        found = {q: len(s) for q, s in index.find_many(c.quote for c in kb.claims).items()}
-    for idx, claim in kb.claims_with_index():
+        found = {q: len(s) for q, s in index.find_many(q for _, _, q in quoted).items()}
+    for idx, claim_id, quote in quoted:
         path = f"claims[{idx}].quote"
-        spans = found[claim.quote]
+        spans = found[quote]
         if not spans:
-            near = index.closest(claim.quote)
+            near = index.closest(quote)
             yield error("claim-quote-not-found", kb.claims_file, kb.line_of(path),
-                        f"the quote of claim '{claim.id}' is not in the article text",
+                        f"the quote of claim '{claim_id}' is not in the article text",
                         f"copy the article's exact words; closest passage: \"{near}\"",
                         path=path)
         elif spans > 1:
             yield warning("claim-quote-ambiguous", kb.claims_file, kb.line_of(path),
-                          f"the quote of claim '{claim.id}' occurs {spans} times",
+                          f"the quote of claim '{claim_id}' occurs {spans} times",
                           "quote a longer passage so it anchors to one place", path=path)
 
 

@@ -34,7 +34,7 @@ from kb.graph import (
 from kb.importer import apply_import, plan_import, read_incoming
 from kb.load import BIB_FILE, CLAIMS_FILE, load_kb
 from kb.model import KnowledgeBase
-from kb.problems import Report
+from kb.problems import FILE_LEVEL, Report
 from kb.report import ReportMeta, base_version, render_html, render_markdown
 from kb.scaffold import ArticleInfo, ScaffoldError, create_base, new_base_files
 from kb.sources import read_text
@@ -81,9 +81,7 @@ def _emit(text: str, args: argparse.Namespace) -> None:
 
 def _stop_on_errors(report: Report) -> int | None:
     """Commands other than `check` refuse a base that does not load at all."""
-    fatal = {"file-missing", "file-empty", "file-encoding", "yaml-syntax", "kb-missing",
-             "file-too-large", "file-unreadable", "yaml-tag", "yaml-alias", "yaml-too-deep"}
-    if any(p.code in fatal for p in report.errors):
+    if any(p.code in FILE_LEVEL for p in report.errors):
         sys.stderr.write(report.render() + "\n")
         sys.stderr.write("kb: the knowledge base could not be loaded; run 'kb check'\n")
         return 1

@@ -369,6 +369,9 @@ def _check_duration(value: str) -> str:
 
 
 Duration = Annotated[str, AfterValidator(_check_duration)]
+# An address that can be linked as written: http(s), a host, no spaces, quotes, angle
+# brackets or backslashes (what `kb.text.safe_url` accepts).
+WEB_URL = "^https?://[^\\s/?#\"'<>\\\\]+[^\\s\"'<>\\\\]*$"
 Text = Annotated[str, Field(min_length=1)]
 Key = Annotated[str, Field(min_length=1, pattern=r"^[^\s,{}]+$")]
 ClaimId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
@@ -386,7 +389,8 @@ class Article(_Strict):
     id: ClaimId
     title: Text
     publisher: Text
-    url: str | None = Field(None, description="Where the article was published (http/https).")
+    url: str | None = Field(None, pattern=WEB_URL,
+                            description="Where the article was published (http/https).")
     url_note: str | None = Field(None, description="Why the URL is missing or uncertain.")
     retrieved: dt.date | None = None
     text: Text = Field(description="Path of the article text, relative to the knowledge base.")
@@ -423,7 +427,7 @@ QUALITY_RATINGS: dict[QualityTool, tuple[str, ...]] = {
 class Verification(_Strict):
     """Where a study's record was read and checked."""
 
-    url: Annotated[str, Field(pattern=r"^https?://")]
+    url: Annotated[str, Field(pattern=WEB_URL)]
     date: dt.date
     fields: list[str] = Field(default_factory=list)
     note: str | None = None
@@ -694,9 +698,11 @@ class InvalidClaim:
 
     index: int
     id: str
-    quote: str
+    quote: str          # "" unless the entry's quote is text
     statement: str
     reason: str
+    # (position, study key) of its links whose key is well-formed, still checked.
+    links: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
