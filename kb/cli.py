@@ -23,13 +23,14 @@ from kb.csl import to_csl_json
 from kb.extract import propose, recall, to_yaml
 from kb.grading import grade_all
 from kb.graph import build_graph, claims_resting_on, evidence_gaps, orphans, review_overlap
-from kb.importer import apply_import, plan_import, read_incoming
-from kb.load import BIB_FILE, CLAIMS_FILE, load_kb
+from kb.importer import import_into, read_incoming
+from kb.load import BIB_FILE, CLAIMS_FILE, load_kb, missing_folder
 from kb.model import KnowledgeBase
 from kb.problems import Report
 from kb.report import ReportMeta, base_version, render_html, render_markdown
 from kb.sources import read_text
 from kb.text import safe_url
+from kb.writes import WriteRefused, atomic_write
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -60,10 +61,7 @@ def _terminal_progress() -> Callable[[str], None]:
 def _emit(text: str, args: argparse.Namespace) -> None:
     out = getattr(args, "output", None)
     if out:
-        tmp = out + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
+        atomic_write(out, text)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
@@ -214,22 +212,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    kb, report = _load(args)
-    bib_path = os.path.join(args.kb, BIB_FILE)
-    if any(p.file == BIB_FILE and p.code in ("file-encoding", "file-unreadable", "file-too-large")
-           for p in report.errors):
-        sys.stderr.write(Report.of(p for p in report.errors if p.file == BIB_FILE).render()
-                         + "\nkb import: fix references.bib first; nothing was written\n")
+    if not os.path.isdir(args.kb):
+        sys.stderr.write(missing_folder(args.kb).render() + "\n")
         return 1
     incoming, problems = read_incoming(args.file)
-    plan = plan_import(kb.references, incoming)
+    try:
+        plan = import_into(os.path.join(args.kb, BIB_FILE), incoming, dry_run=args.dry_run)
+    except ValueError as exc:
+        sys.stderr.write(f"kb import: {exc}\n")
+        return 1
     plan.problems.extend(problems)
-    if not args.dry_run:
-        try:
-            apply_import(bib_path, plan)
-        except (OSError, ValueError) as exc:
-            sys.stderr.write(f"kb import: {exc}\n")
-            return 1
     header = "Dry run: nothing written.\n" if args.dry_run else ""
     _emit(header + plan.render(), args)
     return 1 if any(p.is_error for p in plan.problems) and not plan.added else 0
@@ -332,6 +324,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except BrokenPipeError:
         return 0
+    except WriteRefused as exc:
+        sys.stderr.write(f"kb {args.command}: {exc}\n")
+        return 1
     except OSError as exc:
         sys.stderr.write(f"kb {args.command}: {exc.strerror}: {exc.filename}\n")
         return 2

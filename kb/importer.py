@@ -2,25 +2,32 @@
 
 Duplicates are recognised by DOI, PMID or normalised title, against the bibliography and
 within the imported file. Existing entries are never rewritten or reordered: new entries are
-appended, and the write is atomic (a crash mid-write leaves the old file intact).
+appended under the file's lock, and the write is atomic (a crash mid-write leaves the old
+file intact; see `kb.writes`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import rispy
 
-from kb.bibliography import author_names, load_bibliography, parse_bibliography, to_bibtex
+from kb.bibliography import (
+    Bibliography,
+    author_names,
+    load_bibliography,
+    parse_bibliography,
+    to_bibtex,
+)
 from kb.model import Reference
 from kb.problems import Problem, error
 from kb.sources import decode, read_text
 from kb.text import display
+from kb.writes import update
 
 RIS_TYPES = {"JOUR": "article", "JFULL": "article", "MGZN": "article", "NEWS": "article",
              "BOOK": "book", "CHAP": "incollection", "CONF": "inproceedings",
@@ -39,7 +46,7 @@ class Skipped:
 
 @dataclass
 class ImportPlan:
-    """What an import would do (and, after `apply_import`, did)."""
+    """What an import would do (and, after `import_into`, did)."""
 
     added: list[Reference] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
@@ -211,40 +218,56 @@ def plan_import(existing: Mapping[str, Reference], incoming: Iterable[Reference]
     return plan
 
 
-def atomic_write(path: str, text: str) -> None:
-    """Write via a temporary file in the same folder, then rename over the target."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".kb-import-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if os.path.exists(path):
-            os.chmod(tmp, os.stat(path).st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def import_into(bib_path: str, incoming: Iterable[Reference], *,
+                dry_run: bool = False) -> ImportPlan:
+    """Plan against the bibliography as it is now and append the new entries.
+
+    The read, the plan and the write happen under the file's lock (`kb.writes`), so two
+    imports at once serialize: the second sees the first's entries, skips them as
+    duplicates and picks keys that are still free. The merged text is parsed back before
+    it is written: if it would not hold exactly the old entries plus the new ones, nothing
+    is written (ValueError). Existing bytes are kept; a symlinked file's target is updated.
+    """
+    name = os.path.basename(bib_path)
+    incoming = list(incoming)
+    plans: list[ImportPlan] = []
+
+    def merge(raw: bytes) -> bytes | None:
+        old, existing = _current(raw, name)
+        plan = plan_import(existing.references, incoming)
+        plans.append(plan)
+        if not plan.added or dry_run:
+            return None
+        addition = to_bibtex(plan.added)
+        sep = "" if not old or old.endswith("\n\n") else (
+            "\n" if old.endswith("\n") else "\n\n")
+        bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
+        new_text = bom + old + sep + addition
+        check = parse_bibliography(new_text, name)
+        want = [*existing.references, *(r.key for r in plan.added)]
+        dup_before = sum(p.code == "bib-duplicate-key" for p in existing.problems)
+        dup_after = sum(p.code == "bib-duplicate-key" for p in check.problems)
+        if list(check.references) != want or dup_after > dup_before:
+            raise ValueError(f"the merged {name} would not parse back to the old entries plus "
+                             f"{len(plan.added)} new ones; nothing was written")
+        return new_text.encode("utf-8")
+
+    if dry_run:
+        try:
+            with open(bib_path, "rb") as fh:
+                merge(fh.read())
+        except FileNotFoundError:
+            merge(b"")
+    else:
+        update(bib_path, merge, missing_ok=True)
+    return plans[-1]
 
 
-def apply_import(bib_path: str, plan: ImportPlan) -> None:
-    """Append the planned entries to the bibliography, keeping every existing byte."""
-    if not plan.added:
-        return
-    with open(bib_path, "rb") as fh:
-        raw = fh.read()
-    old, problems = decode(raw, os.path.basename(bib_path))
-    if old is None:
-        raise ValueError(problems[0].render())
-    addition = to_bibtex(plan.added)
-    sep = "" if old.endswith("\n\n") else ("\n" if old.endswith("\n") else "\n\n")
-    bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
-    new_text = bom + old + sep + addition
-    # Refuse to write something that would not parse back: the bibliography stays intact.
-    check = parse_bibliography(new_text, os.path.basename(bib_path))
-    missing = [r.key for r in plan.added if r.key not in check.references]
-    if missing:
-        raise ValueError(f"the merged bibliography would lose {missing}; nothing was written")
-    atomic_write(bib_path, new_text)
+def _current(raw: bytes, name: str) -> tuple[str, Bibliography]:
+    """The bibliography's text and entries; an empty file is an empty bibliography."""
+    if not raw.strip():
+        return "", Bibliography()
+    text, problems = decode(raw, name)
+    if text is None:
+        raise ValueError(problems[0].render() + f"\nfix {name} first; nothing was written")
+    return text, parse_bibliography(text, name)
