@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import importlib.metadata
 import json
 import logging
@@ -20,12 +21,27 @@ from kb.cache import CACHE_DIR, load_kb_cached
 from kb.claimreview import claim_reviews
 from kb.claims import json_schema
 from kb.csl import to_csl_json
+from kb.edit import (
+    LINK_FIELDS,
+    OVERRIDE_VERDICTS,
+    Base,
+    NotEditable,
+    Proposal,
+    clear_override,
+    describe,
+    open_base,
+    remove_link,
+    save,
+    set_link,
+    set_override,
+    set_review,
+)
 from kb.extract import propose, recall, to_yaml
 from kb.grading import grade_all
 from kb.graph import build_graph, claims_resting_on, evidence_gaps, orphans, review_overlap
 from kb.importer import import_into, read_incoming
 from kb.load import BIB_FILE, CLAIMS_FILE, load_kb, missing_folder
-from kb.model import KnowledgeBase
+from kb.model import Certainty, KnowledgeBase, ReviewStatus, Stance
 from kb.problems import Report
 from kb.report import ReportMeta, base_version, render_html, render_markdown
 from kb.sources import read_text
@@ -243,6 +259,63 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _editor(args: argparse.Namespace) -> str:
+    return args.by or os.environ.get("KB_EDITOR") or getpass.getuser()
+
+
+def _edit(args: argparse.Namespace, make: Callable[[Base], Proposal]) -> int:
+    """Open the base, work the change out, refuse it or save it, say what it did."""
+    path = os.path.join(args.kb, CLAIMS_FILE)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()  # before loading: a save must find the file as it was read here
+    except OSError as exc:
+        sys.stderr.write(f"kb {args.command}: cannot read {path}: {exc.strerror}\n")
+        return 1
+    kb, report = _load(args)
+    if (code := _stop_on_errors(report)) is not None:
+        return code
+    try:
+        proposal = make(open_base(args.kb, kb, report, raw))
+        if not proposal.ok:
+            sys.stderr.write(proposal.render_problems() + f"\nkb {args.command}: the change "
+                             "would add these errors; nothing was written\n")
+            return 1
+        saved = save(proposal, _editor(args))
+    except (NotEditable, WriteRefused, ValueError) as exc:
+        sys.stderr.write(f"kb {args.command}: {exc}\n")
+        return 1
+    _emit(describe(saved.proposal), args)
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    return _edit(args, lambda base: set_review(
+        base, args.claim, args.status, reviewer=_editor(args), note=args.note,
+        today=dt.date.today()))
+
+
+def cmd_override(args: argparse.Namespace) -> int:
+    if args.clear:
+        if args.verdict or args.reason:
+            sys.stderr.write("kb override: --clear takes no verdict or reason\n")
+            return 2
+        return _edit(args, lambda base: clear_override(base, args.claim))
+    if not args.verdict or not (args.reason or "").strip():
+        sys.stderr.write("kb override: give a VERDICT and --reason TEXT (or --clear)\n")
+        return 2
+    return _edit(args, lambda base: set_override(base, args.claim, args.verdict, args.reason))
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    values = {name: getattr(args, name) for name in LINK_FIELDS}
+    return _edit(args, lambda base: set_link(base, args.claim, args.study, **values))
+
+
+def cmd_unlink(args: argparse.Namespace) -> int:
+    return _edit(args, lambda base: remove_link(base, args.claim, args.study))
+
+
 def _tool_version() -> str:
     try:
         return importlib.metadata.version("dn-evidence-kb")
@@ -312,6 +385,33 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also propose sentences an existing claim already covers")
     p.add_argument("--measure", action="store_true",
                    help="print recall against the existing claims instead of stubs")
+
+    def editing(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        p = add(name, handler, help_text + " Writes claims.yaml (only the claim's lines) "
+                "and appends the change to review-log.jsonl.")
+        p.add_argument("--by", metavar="NAME",
+                       help="who makes the change (default: $KB_EDITOR, else the login name)")
+        p.add_argument("claim", help="the claim's id")
+        return p
+
+    p = editing("review", cmd_review, "Set a claim's review status, reviewer and date.")
+    p.add_argument("--status", required=True, choices=[s.value for s in ReviewStatus])
+    p.add_argument("--note", help="the review note ('' removes it)")
+    p = editing("override", cmd_override,
+                "Record an editor's verdict beside the computed one, or clear it.")
+    p.add_argument("verdict", nargs="?", choices=OVERRIDE_VERDICTS, metavar="VERDICT",
+                   help="one of: " + ", ".join(OVERRIDE_VERDICTS))
+    p.add_argument("--reason", help="why the editor overrides the computed verdict (required)")
+    p.add_argument("--clear", action="store_true", help="remove the override")
+    p = editing("link", cmd_link, "Add an evidence link to a claim, or change it.")
+    p.add_argument("study", help="the study's BibTeX key")
+    p.add_argument("--stance", choices=[s.value for s in Stance])
+    p.add_argument("--certainty", choices=[c.value for c in Certainty])
+    for name in ("outcome", "follow-up", "locator", "note"):
+        p.add_argument(f"--{name}", dest=name.replace("-", "_"),
+                       help=f"the link's {name} ('' removes it)")
+    p = editing("unlink", cmd_unlink, "Remove a claim's evidence link to a study.")
+    p.add_argument("study", help="the study's BibTeX key")
     return parser
 
 

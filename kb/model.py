@@ -125,7 +125,11 @@ class ClaimKind(enum.StrEnum):
 
 
 class ReviewStatus(enum.StrEnum):
+    """Where a claim stands in the editors' workflow."""
+
     DRAFT = "draft"
+    IN_REVIEW = "in-review"
+    NEEDS_CHANGES = "needs-changes"
     REVIEWED = "reviewed"
 
 
@@ -348,6 +352,7 @@ class Review(_Strict):
     status: ReviewStatus = ReviewStatus.DRAFT
     reviewer: str | None = None
     date: dt.date | None = None
+    note: str | None = Field(None, description="The reviewer's note on this claim.")
     override: Override | None = None
 
 
