@@ -68,3 +68,46 @@ def to_csl(ref: Reference) -> dict[str, Any]:
 
 def to_csl_json(references: list[Reference]) -> list[dict[str, Any]]:
     return [to_csl(r) for r in references]
+
+
+FROM_CSL_TYPES = {"article-journal": "article", "article": "article", "article-magazine": "article",
+                  "article-newspaper": "article", "review": "article", "book": "book",
+                  "chapter": "incollection", "paper-conference": "inproceedings",
+                  "report": "techreport", "thesis": "phdthesis", "webpage": "online",
+                  "post-weblog": "online"}
+
+
+def from_csl(item: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
+    """One CSL-JSON item as a BibTeX entry type and fields (None if it is not an item)."""
+    if not isinstance(item.get("title", ""), str):
+        return None
+    fields: dict[str, str] = {}
+    people = []
+    for person in item.get("author") or []:
+        if isinstance(person, dict):
+            if person.get("family"):
+                given = person.get("given")
+                people.append(f"{person['family']}, {given}" if given else str(person["family"]))
+            elif person.get("literal"):
+                people.append("{" + str(person["literal"]) + "}")
+    if people:
+        fields["author"] = " and ".join(people)
+    for csl, field in (("title", "title"), ("container-title", "journal"),
+                       ("volume", "volume"), ("issue", "number"), ("publisher", "publisher"),
+                       ("DOI", "doi"), ("PMID", "pmid"), ("URL", "url"),
+                       ("abstract", "abstract")):
+        value = item.get(csl)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value not in (None, ""):
+            fields[field] = str(value)
+    if item.get("page"):
+        fields["pages"] = re.sub(r"\s*[-\u2013]+\s*", "--", str(item["page"]))
+    issued = item.get("issued")
+    parts = issued.get("date-parts") if isinstance(issued, dict) else None
+    if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
+        fields["year"] = str(parts[0][0])
+    entry_type = FROM_CSL_TYPES.get(str(item.get("type", "")), "misc")
+    if entry_type == "incollection" and "journal" in fields:
+        fields["booktitle"] = fields.pop("journal")
+    return entry_type, fields

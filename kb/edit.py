@@ -36,20 +36,22 @@ from kb.claimtext import (
     splice,
 )
 from kb.grading import Grade, grade
-from kb.load import CLAIMS_FILE
+from kb.importer import ImportPlan, import_into, read_incoming_text
+from kb.load import BIB_FILE, CLAIMS_FILE
 from kb.model import Claim, KnowledgeBase, Verdict
 from kb.problems import Problem, Report, error
 from kb.writes import Conflict, WriteRefused, append_line, atomic_write, digest, locked
 
 LOG_FILE = "review-log.jsonl"
-OPERATIONS = ("review", "override", "override-clear", "link", "unlink")
+OPERATIONS = ("review", "override", "override-clear", "link", "unlink", "add-study")
 # Verdicts an editor may record (not-graded is a state of the data, not a judgement).
 OVERRIDE_VERDICTS = tuple(v.value for v in Verdict if v is not Verdict.NOT_GRADED)
 LINK_FIELDS = ("stance", "certainty", "outcome", "follow_up", "locator", "note")
 
 __all__ = ["Base", "Conflict", "LOG_FILE", "NotEditable", "OPERATIONS", "OVERRIDE_VERDICTS",
-           "Proposal", "Saved", "WriteRefused", "clear_override", "open_base", "read_log",
-           "remove_link", "save", "set_link", "set_override", "set_review"]
+           "Proposal", "Saved", "WriteRefused", "add_studies", "clear_override", "describe",
+           "open_base", "read_log", "remove_link", "save", "set_link", "set_override",
+           "set_review"]
 
 
 @dataclass(frozen=True)
@@ -294,6 +296,33 @@ def check_entry(kb: KnowledgeBase, index: int, line: int,
 
 def _shift(p: Problem, lines: int) -> Problem:
     return p if p.line is None else dataclasses.replace(p, line=p.line + lines)
+
+
+# --- adding studies ----------------------------------------------------------------------
+
+
+def add_studies(root: str, text: str, editor: str, *, fmt: str | None = None,
+                dry_run: bool = False, now: dt.datetime | None = None) -> ImportPlan:
+    """Add the references in pasted BibTeX, RIS or CSL-JSON to references.bib.
+
+    Duplicates of an existing study (same DOI or PMID, the same or a near-identical title
+    with the same year) or within the text are named in the plan and not added; new entries
+    are appended under the bibliography's lock (`kb.importer.import_into`) and logged.
+    """
+    if not dry_run and not editor.strip():
+        raise NotEditable("say who makes the change (an editor's name)")
+    incoming, problems = read_incoming_text(text, "pasted text", fmt)
+    plan = import_into(os.path.join(root, BIB_FILE), incoming, dry_run=dry_run)
+    plan.problems.extend(problems)
+    if plan.added and not dry_run:
+        when = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+        record = {"time": when.isoformat(timespec="seconds"), "editor": editor.strip(),
+                  "claim": None, "operation": "add-study", "before": None,
+                  "after": {"studies": [r.key for r in plan.added]},
+                  "skipped": [{"title": s.label, "duplicate_of": s.duplicate_of,
+                               "reason": s.reason} for s in plan.skipped]}
+        append_line(os.path.join(root, LOG_FILE), json.dumps(record, ensure_ascii=False))
+    return plan
 
 
 # --- saving ----------------------------------------------------------------------------------

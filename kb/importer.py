@@ -8,6 +8,7 @@ file intact; see `kb.writes`).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import unicodedata
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import rispy
+from rapidfuzz import fuzz, process
 
 from kb.bibliography import (
     Bibliography,
@@ -23,6 +25,7 @@ from kb.bibliography import (
     parse_bibliography,
     to_bibtex,
 )
+from kb.csl import from_csl
 from kb.model import Reference
 from kb.problems import Problem, error
 from kb.sources import decode, read_text
@@ -165,7 +168,7 @@ def make_key(fields: Mapping[str, str], taken: set[str]) -> str:
 
 
 def read_incoming(path: str) -> tuple[list[Reference], list[Problem]]:
-    """References in a .ris or .bib file (by extension; RIS when unsure)."""
+    """References in a .ris, .bib or CSL-JSON (.json) file (by extension, else by content)."""
     name = os.path.basename(path)
     if path.lower().endswith((".bib", ".bibtex")):
         bib = load_bibliography(path, name)
@@ -173,6 +176,31 @@ def read_incoming(path: str) -> tuple[list[Reference], list[Problem]]:
     text, problems = read_text(path, name)
     if text is None:
         return [], problems
+    fmt = "csl" if path.lower().endswith(".json") else "ris"
+    return read_incoming_text(text, name, fmt if fmt == "csl" else None)
+
+
+def sniff_format(text: str) -> str:
+    """"csl", "bibtex" or "ris": what pasted or exported reference text looks like."""
+    head = text.lstrip("\ufeff \t\r\n")
+    if head[:1] in "[{":
+        return "csl"
+    if head[:1] == "@" or re.search(r"^\s*@[A-Za-z]+\s*[{(]", text, re.M) and \
+            not re.search(r"^TY  - ", text, re.M):
+        return "bibtex"
+    return "ris"
+
+
+def read_incoming_text(text: str, name: str = "pasted text",
+                       fmt: str | None = None) -> tuple[list[Reference], list[Problem]]:
+    """References in BibTeX, RIS or CSL-JSON text (`fmt`, or sniffed from the text)."""
+    fmt = fmt or sniff_format(text)
+    if fmt == "bibtex":
+        bib = parse_bibliography(text, name)
+        return list(bib.references.values()), [p for p in bib.problems if p.is_error]
+    if fmt == "csl":
+        return _read_csl(text, name)
+    problems: list[Problem] = []
     try:
         records = rispy.loads(text)
     except Exception as exc:  # rispy raises plain IOError/ValueError subclasses on bad input
@@ -193,18 +221,47 @@ def read_incoming(path: str) -> tuple[list[Reference], list[Problem]]:
     return refs, problems
 
 
+def _read_csl(text: str, name: str) -> tuple[list[Reference], list[Problem]]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        line = getattr(exc, "lineno", None)
+        return [], [error("csl-syntax", name, line, f"not readable CSL-JSON: {exc}",
+                          "export again as CSL JSON (Zotero: Export > CSL JSON)")]
+    items = data if isinstance(data, list) else [data]
+    refs, problems = [], []
+    for i, item in enumerate(items):
+        fields = from_csl(item) if isinstance(item, dict) else None
+        if fields is None or not fields[1].get("title"):
+            problems.append(error("csl-no-title", name, None, f"item {i + 1} has no title",
+                                  "check the export; items without a title are skipped"))
+            continue
+        refs.append(Reference(f"ris{i + 1}", fields[0], {k: _clean(v) for k, v in
+                                                          fields[1].items()}, 0))
+    return refs, problems
+
+
+# Titles this similar (rapidfuzz ratio, 0-100, on lower-cased letters and digits) with the
+# same year are one work exported twice (a typo fixed, a subtitle's punctuation changed).
+NEAR_TITLE = 95
+
+
 def plan_import(existing: Mapping[str, Reference], incoming: Iterable[Reference]) -> ImportPlan:
-    """Decide what to add and what is a duplicate, without touching any file."""
+    """Decide what to add and what is a duplicate, without touching any file.
+
+    Duplicates: the same DOI, PMID or normalised title, or a near-identical title with the
+    same year, of an existing entry or of one added earlier in the same import.
+    """
     plan = ImportPlan()
     seen: dict[tuple[str, str], str] = {}
+    by_year: dict[str, dict[str, str]] = {}
     for key, ref in existing.items():
-        for ident in _identities(ref):
-            seen.setdefault(ident, key)
+        _remember(ref, key, seen, by_year)
     taken = set(existing)
     for ref in incoming:
         label = display(ref.fields.get("title", ref.key))
         dup = next(((kind, seen[(kind, value)]) for kind, value in _identities(ref)
-                    if (kind, value) in seen), None)
+                    if (kind, value) in seen), None) or _near_title(ref, by_year)
         if dup:
             plan.skipped.append(Skipped(label, dup[1], f"same {dup[0]}"))
             continue
@@ -213,9 +270,27 @@ def plan_import(existing: Mapping[str, Reference], incoming: Iterable[Reference]
         taken.add(key)
         new = Reference(key, ref.entry_type, dict(ref.fields), 0)
         plan.added.append(new)
-        for ident in _identities(new):
-            seen.setdefault(ident, key)
+        _remember(new, key, seen, by_year)
     return plan
+
+
+def _remember(ref: Reference, key: str, seen: dict[tuple[str, str], str],
+              by_year: dict[str, dict[str, str]]) -> None:
+    for ident in _identities(ref):
+        seen.setdefault(ident, key)
+    title = normalise_title(ref.fields.get("title"))
+    if title and ref.year:
+        by_year.setdefault(ref.year, {}).setdefault(title, key)
+
+
+def _near_title(ref: Reference, by_year: Mapping[str, Mapping[str, str]]
+                ) -> tuple[str, str] | None:
+    title = normalise_title(ref.fields.get("title"))
+    titles = by_year.get(ref.year or "")
+    if not title or not titles:
+        return None
+    match = process.extractOne(title, titles.keys(), scorer=fuzz.ratio, score_cutoff=NEAR_TITLE)
+    return None if match is None else ("year and a near-identical title", titles[match[0]])
 
 
 def import_into(bib_path: str, incoming: Iterable[Reference], *,

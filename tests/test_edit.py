@@ -347,3 +347,76 @@ def test_two_editors_at_once_lose_no_update(tmp_path: Path, bundled) -> None:
         assert (review.status.value, review.reviewer) == ("in-review", name)
     records = read_log(str(root)).records
     assert sorted(r["claim"] for r in records) == sorted(mine + theirs)
+
+
+PASTED_BIB = """
+@article{copyofgattie,
+  author = {Someone, Else},
+  title = {A different title for the same DOI},
+  journal = {J}, year = {2021}, doi = {10.2519/JOSPT.2021.9864},
+}
+@article{neargattie,
+  author = {Gattie, Eric},
+  title = {Dry needling adds no benefit to the treatment of neck pain: a sham controlled
+           randomised clinical trial with 1-year follow up},
+  journal = {JOSPT}, year = {2021},
+}
+@article{neargattielater,
+  author = {Gattie, Eric},
+  title = {Dry needling adds no benefit to the treatment of neck pain: a sham controlled
+           randomised clinical trial with 1-year follow up},
+  journal = {JOSPT}, year = {2023},
+}
+@article{fresh2026,
+  author = {Tester, Tina},
+  title = {An entirely new synthetic record for the import test},
+  journal = {Journal of Tests}, year = {2026},
+}
+"""
+
+PASTED_CSL = """[{"type": "article-journal", "title": "A synthetic CSL record about needles",
+  "author": [{"family": "Müller", "given": "Jörg"}, {"literal": "Test Group"}],
+  "container-title": "Journal of Tests", "issued": {"date-parts": [[2025, 3]]},
+  "page": "10-19", "DOI": "10.5555/csl.1", "PMID": "40000001"},
+ {"type": "article-journal", "title": "A synthetic CSL record about needles!",
+  "issued": {"date-parts": [[2025]]}}]"""
+
+PASTED_RIS = """TY  - JOUR
+AU  - Ris, Rita
+TI  - A synthetic RIS record
+PY  - 2024
+DO  - 10.5555/ris.1
+ER  - 
+"""
+
+
+def test_pasted_studies_are_added_once_and_duplicates_named(tmp_path: Path) -> None:
+    from kb.bibliography import load_bibliography
+    from kb.edit import add_studies
+
+    root = copy_base(tmp_path)
+    before = (root / "references.bib").read_bytes()
+    plan = add_studies(str(root), PASTED_BIB, "Ann", now=NOW)
+    assert [(s.duplicate_of, s.reason) for s in plan.skipped] == [
+        ("gattie2021dry", "same DOI"),
+        ("gattie2021dry", "same year and a near-identical title")]
+    assert [r.key for r in plan.added] == ["neargattielater", "fresh2026"]
+    plan = add_studies(str(root), PASTED_CSL, "Ann", now=NOW)
+    assert [r.key for r in plan.added] == ["muller2025synthetic"]
+    assert [s.duplicate_of for s in plan.skipped] == ["muller2025synthetic"]
+    plan = add_studies(str(root), PASTED_RIS, "Ann", now=NOW)
+    assert [r.key for r in plan.added] == ["ris2024synthetic"]
+    for text, skipped in ((PASTED_BIB, 4), (PASTED_CSL, 2), (PASTED_RIS, 1)):
+        again = add_studies(str(root), text, "Bob", dry_run=True)
+        assert again.added == [] and len(again.skipped) == skipped
+    after = (root / "references.bib").read_bytes()
+    assert after.startswith(before)
+    refs = load_bibliography(str(root / "references.bib")).references
+    csl = refs["muller2025synthetic"].fields
+    assert (csl["author"], csl["pages"], csl["year"], csl["doi"], csl["pmid"]) == (
+        "Müller, Jörg and {Test Group}", "10--19", "2025", "10.5555/csl.1", "40000001")
+    log = read_log(str(root)).records
+    assert [(r["operation"], r["after"]) for r in log] == [
+        ("add-study", {"studies": ["neargattielater", "fresh2026"]}),
+        ("add-study", {"studies": ["muller2025synthetic"]}),
+        ("add-study", {"studies": ["ris2024synthetic"]})]
