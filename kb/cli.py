@@ -21,6 +21,9 @@ from kb.cache import CACHE_DIR, load_kb_cached
 from kb.claimreview import claim_reviews
 from kb.claims import json_schema
 from kb.csl import to_csl_json
+from kb.diff import Version, VersionError, compare, load_version
+from kb.diff import as_json as diff_json
+from kb.diff import as_table as diff_table
 from kb.edit import (
     LINK_FIELDS,
     OVERRIDE_VERDICTS,
@@ -316,6 +319,31 @@ def cmd_unlink(args: argparse.Namespace) -> int:
     return _edit(args, lambda base: remove_link(base, args.claim, args.study))
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    try:
+        old = load_version(args.old, args.kb)
+        if args.new is None:
+            kb, report = _load(args)
+            new = Version(args.kb, kb, report, grade_all(kb, report))
+        else:
+            new = load_version(args.new, args.kb)
+    except VersionError as exc:
+        sys.stderr.write(f"kb diff: {exc}\n")
+        return 2
+    for version in (old, new):
+        if (code := _stop_on_errors(version.report)) is not None:
+            sys.stderr.write(f"kb diff: the version {version.label} could not be loaded\n")
+            return code
+    changes = compare(old, new)
+    new_label = args.new or f"{args.kb} (as it is)"
+    if args.format == "json":
+        _emit(json.dumps(diff_json(changes, old.label, new_label), indent=2,
+                         ensure_ascii=False), args)
+    else:
+        _emit(diff_table(changes, old.label, new_label), args)
+    return 0
+
+
 def _tool_version() -> str:
     try:
         return importlib.metadata.version("dn-evidence-kb")
@@ -393,6 +421,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="who makes the change (default: $KB_EDITOR, else the login name)")
         p.add_argument("claim", help="the claim's id")
         return p
+
+    p = add("diff", cmd_diff, "Compare two versions of the base (git revisions or folders): "
+            "verdicts, certainties, long-term flags, overrides and links, with why.",
+            ("table", "json"))
+    p.add_argument("old", help="a git revision of the repository holding --kb (HEAD~3, a tag, "
+                               "a commit), or the path of another base folder")
+    p.add_argument("new", nargs="?", help="the same kinds (default: the files in --kb as "
+                                          "they are)")
 
     p = editing("review", cmd_review, "Set a claim's review status, reviewer and date.")
     p.add_argument("--status", required=True, choices=[s.value for s in ReviewStatus])
