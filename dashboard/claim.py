@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import nav
+from dashboard import editor, nav
 from dashboard.data import Loaded, load
 from dashboard.graphview import graph_spec
 from dashboard.ui import (
@@ -139,6 +139,7 @@ def render() -> None:
         if not claim.checkable:
             st.info(f"Not checkable: {md_escape(claim.not_checkable_reason or 'no reason given')}")
 
+    editor.render(data, claim)
     st.subheader("Evidence")
     df = evidence_frame(data, claim)
     if df.empty:

@@ -71,6 +71,21 @@ def _article_path(claims_path: str) -> str | None:
     return doc.article.text if doc.article else None
 
 
+def revision_id(spec: str, kb_dir: str) -> str | None:
+    """The commit a revision names (None for a folder), to key what was read from it."""
+    if os.path.isdir(spec):
+        return None
+    top, _ = _repo_path(kb_dir)
+    if spec.startswith("-"):
+        raise VersionError(f"'{spec}' is not a revision")
+    out = subprocess.run(["git", "-C", top, "rev-parse", "--verify", "--quiet",
+                          f"{spec}^{{commit}}"], capture_output=True, text=True, check=False,
+                         timeout=60)
+    if out.returncode != 0:
+        raise VersionError(f"'{spec}' is not a revision of the repository at {top}")
+    return out.stdout.strip()
+
+
 def _repo_path(kb_dir: str) -> tuple[str, str]:
     try:
         out = subprocess.run(["git", "-C", kb_dir, "rev-parse", "--show-toplevel"],

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,8 +52,8 @@ LINK_FIELDS = ("stance", "certainty", "outcome", "follow_up", "locator", "note")
 
 __all__ = ["Base", "Conflict", "LOG_FILE", "NotEditable", "OPERATIONS", "OVERRIDE_VERDICTS",
            "Proposal", "Saved", "WriteRefused", "add_studies", "clear_override", "describe",
-           "open_base", "read_log", "remove_link", "save", "set_link", "set_override",
-           "set_review"]
+           "entry_diff", "find_studies", "open_base", "read_log", "remove_link", "save",
+           "set_link", "set_override", "set_review", "value_changes"]
 
 
 @dataclass(frozen=True)
@@ -127,21 +129,25 @@ class Saved:
 
 def set_review(base: Base, claim_id: str, status: str, *, reviewer: str | None = None,
                note: str | None = None, today: dt.date | None = None) -> Proposal:
-    """Set the review status (draft, in-review, needs-changes, reviewed), with the reviewer
-    and the date of the decision; `note` sets the review note ("" removes it)."""
+    """Set the review status (draft, in-review, needs-changes, reviewed), the reviewer and
+    the note ("" removes them; None leaves them). When anything changes, `today` becomes
+    the review's date."""
     claim, entry, et = _open(base, claim_id)
     keys = ["status", "reviewer", "date", "note"]
-    before = _pick(claim.review.model_dump(mode="json"), keys)
-    et.set(("review", "status"), status)
-    if reviewer is not None:
-        et.set(("review", "reviewer"), reviewer or None)
-    if today is not None:
-        et.set(("review", "date"), today)
-    if note is not None:
-        if note.strip():
-            et.set(("review", "note"), note.strip())
+    review = claim.review
+    before = _pick(review.model_dump(mode="json"), keys)
+    if status != review.status.value:
+        et.set(("review", "status"), status)
+    for name, value, now in (("reviewer", reviewer, review.reviewer), ("note", note,
+                                                                          review.note)):
+        if value is None or (value.strip() or None) == now:
+            continue
+        if value.strip():
+            et.set(("review", name), value.strip())
         else:
-            et.delete(("review", "note"))
+            et.delete(("review", name))
+    if today is not None and et.result() != entry_text(base, entry):
+        et.set(("review", "date"), today)
     return _propose(base, "review", claim, entry, et, before,
                     lambda c: _pick(c.review.model_dump(mode="json"), keys))
 
@@ -149,7 +155,9 @@ def set_review(base: Base, claim_id: str, status: str, *, reviewer: str | None =
 def set_override(base: Base, claim_id: str, verdict: str, reason: str) -> Proposal:
     """Record an editor's verdict beside the computed one; the reason is required."""
     claim, entry, et = _open(base, claim_id)
-    et.set(("review", "override"), {"verdict": verdict, "rationale": reason.strip() or None})
+    if _override(claim)["override"] != {"verdict": verdict, "rationale": reason.strip() or None}:
+        et.set(("review", "override"), {"verdict": verdict,
+                                        "rationale": reason.strip() or None})
     return _propose(base, "override", claim, entry, et, _override(claim), _override)
 
 
@@ -176,10 +184,11 @@ def set_link(base: Base, claim_id: str, study: str, **values: str | None) -> Pro
         et.append(("evidence",), link)
         before: dict[str, Any] = {"link": None}
     else:
-        before = {"link": claim.evidence[at].model_dump(mode="json", exclude_none=True)}
+        current = claim.evidence[at].model_dump(mode="json", exclude_none=True)
+        before = {"link": current}
         for name in LINK_FIELDS:
             value = values.get(name)
-            if value is None:
+            if value is None or (value.strip() or None) == current.get(name):
                 continue
             if value.strip():
                 et.set(("evidence", at, name), value.strip())
@@ -239,6 +248,10 @@ def _open(base: Base, claim_id: str) -> tuple[Claim, Entry, EntryText]:
     return claim, entry, EntryText(text, detect_style(text, neighbours(base.raw, entry)))
 
 
+def entry_text(base: Base, entry: Entry) -> str:
+    return base.raw[entry.start:entry.end].decode("utf-8")
+
+
 def _index_of(kb: KnowledgeBase, claim_id: str) -> int:
     return next(i for i, c in kb.claims_with_index() if c.id == claim_id)
 
@@ -246,7 +259,7 @@ def _index_of(kb: KnowledgeBase, claim_id: str) -> int:
 def _propose(base: Base, operation: str, claim: Claim, entry: Entry, et: EntryText,
              before: dict[str, Any], after_of: Any) -> Proposal:
     index = _index_of(base.kb, claim.id)
-    old_text = base.raw[entry.start:entry.end].decode("utf-8")
+    old_text = entry_text(base, entry)
     new_text = et.result()
     new_claim, found = check_entry(base.kb, index, entry.line, new_text)
     prefix = f"claims[{index}]"
@@ -455,3 +468,33 @@ def _show(value: Any) -> str:
 def _verdict_label(g: Grade) -> str:
     certainty = f", {g.certainty.label} certainty" if g.certainty else ""
     return f"{g.verdict.value}{certainty} ({g.rule})"
+
+
+def entry_diff(p: Proposal) -> str:
+    """The change as a unified diff of claims.yaml (what `git diff` will show)."""
+    old = p.old_text.splitlines(keepends=True)
+    new = p.new_text.splitlines(keepends=True)
+    lines = difflib.unified_diff(old, new, CLAIMS_FILE, CLAIMS_FILE, n=1, lineterm="")
+    out = []
+    for line in lines:
+        if line.startswith("@@"):  # hunk lines relative to the entry: make them the file's
+            m = re.match(r"@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@", line)
+            if m:
+                a, b = int(m.group(1)) + p.entry.line, int(m.group(3)) + p.entry.line
+                line = f"@@ -{a}{m.group(2) or ''} +{b}{m.group(4) or ''} @@"
+        out.append(line.rstrip("\n"))
+    return "\n".join(out)
+
+
+def find_studies(kb: KnowledgeBase, query: str, limit: int = 50) -> list[str]:
+    """Keys of references matching every word of `query` in key, title, authors or DOI,
+    appraised studies first."""
+    words = query.casefold().split()
+    hits = []
+    for key, ref in kb.references.items():
+        hay = " ".join((key, ref.fields.get("title", ""), ref.fields.get("author", ""),
+                        ref.doi or "", ref.year or "")).casefold()
+        if all(w in hay for w in words):
+            hits.append(key)
+    hits.sort(key=lambda k: k not in kb.studies)
+    return hits[:limit]
