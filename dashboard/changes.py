@@ -23,9 +23,9 @@ def log_frame(records: list[dict]) -> pd.DataFrame:
         out.append({"time": r.get("time", ""), "editor": r.get("editor", ""),
                     "claim": page_link("claim", claim=claim) if claim else "",
                     "claim id": claim, "operation": r.get("operation", ""),
-                    "change": changes, "verdict": "" if v0 == v1 else f"{v0} → {v1}"})
+                    "verdict": "" if v0 == v1 else f"{v0} → {v1}", "change": changes})
     return pd.DataFrame(out, columns=["time", "editor", "claim", "claim id", "operation",
-                                      "change", "verdict"])
+                                      "verdict", "change"])
 
 
 def _short(value: object) -> str:

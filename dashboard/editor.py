@@ -174,10 +174,14 @@ def _review_tab(base: Base, claim: Claim) -> None:
     status = st.selectbox("Review status", statuses, key=f"{k}_status",
                           index=statuses.index(claim.review.status.value))
     reviewer = st.text_input("Reviewer", key=f"{k}_reviewer",
-                             value=claim.review.reviewer or _editor() or "")
+                             value=claim.review.reviewer or "",
+                             placeholder="you (the name in the sidebar)")
     note = st.text_area("Review note", key=f"{k}_note", value=claim.review.note or "")
-    _preview_and_save(lambda: set_review(base, claim.id, status, reviewer=reviewer.strip(),
-                                         note=note, today=dt.date.today()),
+    changed = (status != claim.review.status.value or reviewer.strip() != (
+        claim.review.reviewer or "") or note.strip() != (claim.review.note or ""))
+    who = reviewer.strip() or (_editor() if changed else None)
+    _preview_and_save(lambda: set_review(base, claim.id, status, reviewer=who, note=note,
+                                         today=dt.date.today()),
                       f"{k}_save", "Save review")
 
 
@@ -209,7 +213,8 @@ def _links_tab(base: Base, data: Loaded, claim: Claim) -> None:
     if not options:
         st.caption("Type to search references.bib.")
         return
-    study = st.selectbox("Study", options, key=f"{k}_study", format_func=lambda key: (
+    # Keyed by the search, so a new search selects its best hit.
+    study = st.selectbox("Study", options, key=f"{k}_study_{query}", format_func=lambda key: (
         ("🔗 " if key in linked else "➕ ") + _label(data, key)))
     link = next((e for e in claim.evidence if e.study == study), None)
     if link is None:

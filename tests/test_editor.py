@@ -100,7 +100,7 @@ def test_edit_mode_adds_and_removes_a_link_with_a_live_preview(base: Path, monke
     at.text_input(key="kb_editor_name").input("Bob").run()
     k = f"edit_{CLAIM}_link"
     at.text_input(key=f"{k}_query").input("gattie neck").run()
-    at.selectbox(key=f"{k}_study").set_value("gattie2021dry").run()
+    assert at.selectbox(key=f"{k}_study_gattie neck").value == "gattie2021dry"
     s = f"{k}_gattie2021dry"
     at.selectbox(key=f"{s}_stance").set_value("supports").run()
     at.selectbox(key=f"{s}_certainty").set_value("high").run()
