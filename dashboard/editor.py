@@ -143,7 +143,7 @@ def _editor_panel(data: Loaded, claim: Claim) -> None:
         if st.button("Re-apply on the current file", key=f"edit_{claim.id}_reapply"):
             st.session_state[started_key] = (current, now_text)
             st.rerun()
-    base = Base(root, data.kb, data.report, raw, started[0])
+    base = Base(root, data.kb, data.report, raw, started[0], current)
     if not _editor():
         st.info("Enter your name in the sidebar to save changes; it is recorded in the change "
                 "log.", icon="🪪")

@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from kb.checks import PER_CLAIM
@@ -66,6 +67,9 @@ class Base:
     report: Report
     raw: bytes
     digest: str
+    # The hash of `raw` when known; `digest` differs from it when an editor started from an
+    # earlier version (the dashboard keeps that one, so that a save refuses).
+    raw_digest: str | None = None
 
     @property
     def claims_path(self) -> str:
@@ -77,7 +81,8 @@ def open_base(root: str, kb: KnowledgeBase, report: Report, raw: bytes | None = 
     if raw is None:
         with open(os.path.join(root, CLAIMS_FILE), "rb") as fh:
             raw = fh.read()
-    return Base(root, kb, report, raw, digest(raw))
+    d = digest(raw)
+    return Base(root, kb, report, raw, d, d)
 
 
 @dataclass(frozen=True)
@@ -107,9 +112,13 @@ class Proposal:
     def changed(self) -> bool:
         return self.new_text != self.old_text
 
-    @property
+    @cached_property
     def new_raw(self) -> bytes:
         return splice(self.base.raw, self.entry, self.new_text)
+
+    @cached_property
+    def new_digest(self) -> str:
+        return digest(self.new_raw)
 
     def render_problems(self) -> str:
         return "\n".join(p.render() for p in self.problems)
@@ -358,13 +367,17 @@ def save(proposal: Proposal, editor: str, now: dt.datetime | None = None) -> Sav
     with locked(base.claims_path) as target:
         with open(target, "rb") as fh:
             current = fh.read()
-        if digest(current) != base.digest:
+        # The bytes read are at hand when the digest is theirs: comparing them is exact and
+        # cheaper than hashing the file again.
+        same = current == base.raw if base.digest == base.raw_digest else \
+            digest(current) == base.digest
+        if not same:
             raise Conflict(base.claims_path, base.digest, current,
                            _what_changed(proposal, current))
         atomic_write(target, new_raw)
         # Still under claims.yaml's lock, so the log's order is the order of the saves.
         append_line(log, json.dumps(record, ensure_ascii=False, default=str))
-    return Saved(proposal, record, digest(new_raw))
+    return Saved(proposal, record, proposal.new_digest)
 
 
 def _what_changed(proposal: Proposal, current: bytes) -> str:
@@ -392,7 +405,7 @@ def change_record(p: Proposal, editor: str, now: dt.datetime) -> dict[str, Any]:
             "editor": editor, "claim": p.claim_id, "operation": p.operation,
             "before": p.before, "after": p.after,
             "verdict_before": verdict(p.grade_before), "verdict_after": verdict(p.grade_after),
-            "file": {"before": p.base.digest, "after": digest(p.new_raw)}}
+            "file": {"before": p.base.digest, "after": p.new_digest}}
 
 
 @dataclass(frozen=True)
