@@ -160,13 +160,15 @@ def test_review_then_clear_shows_only_the_review_lines_in_git_diff(tmp_path: Pat
     subprocess.run(["git", "add", "."], cwd=root, check=True)
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"],
                    cwd=root, check=True)
-    claim = "amplified-with-physical-therapy"
-    assert main(["review", claim, "--status", "reviewed", "--note", "Links checked.",
+    kb, _ = load_kb(str(root))
+    claim = next(c for c in kb.claims if c.review.status.value != "reviewed"
+                 and not (c.review.reviewer or c.review.date or c.review.note))
+    assert main(["review", claim.id, "--status", "reviewed", "--note", "Links checked.",
                  "--kb", str(root), "--by", "Ann Editor", "--no-cache"]) == 0
     diff = subprocess.run(["git", "diff", "-U0", "claims.yaml"], cwd=root, check=True,
                           capture_output=True, text=True).stdout
     changed = [ln for ln in diff.splitlines() if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
-    assert changed == ["-    status: draft", "+    status: reviewed",
+    assert changed == [f"-    status: {claim.review.status.value}", "+    status: reviewed",
                        "+    reviewer: Ann Editor", f"+    date: {dt.date.today().isoformat()}",
                        "+    note: Links checked."]
 
