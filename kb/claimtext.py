@@ -15,7 +15,17 @@ from typing import Any
 
 import yaml
 
-from kb.claims import _chunks, parse_entry
+from kb.claims import parse_entry
+
+# The loader's splitter of claims.yaml into entries: `claim_blocks` once the lean-core
+# branch lands, `_chunks` before it (the same boundaries; the tests compare the fast path
+# with it on every bundled claim).
+try:
+    from kb.claims import claim_blocks as _blocks
+    _chunks = None
+except ImportError:  # pragma: no cover - depends on which branch is merged first
+    from kb.claims import _chunks  # type: ignore[attr-defined,no-redef]
+    _blocks = None
 from kb.model import Claim, EvidenceLink, Override, Review
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -71,20 +81,30 @@ def find_claim(raw: bytes, claim_id: str, line: int | None = None) -> Entry | No
     return _find_by_splitting(raw, claim_id)
 
 
+def _claim_spans(text: str) -> list[tuple[int, int]] | None:
+    """(start, end) character offsets of each claim entry, from the loader's splitter."""
+    if _blocks is not None:
+        found = _blocks(text)
+        return None if found is None else [(b.start, b.end) for b in found if b.kind == "claim"]
+    found = _chunks(text)
+    return None if found is None else [(c.start, c.end) for c in found if c.kind == "claim"]
+
+
 def _find_by_splitting(raw: bytes, claim_id: str) -> Entry | None:
     text = raw.decode("utf-8")
-    chunks = _chunks(text)
-    if chunks is None:
+    spans = _claim_spans(text)
+    if spans is None:
         raise NotEditable("claims.yaml is laid out in a way that cannot be edited in place "
                           "(tabs, '---' document markers or text outside the sections); "
                           "edit it in a text editor, or reformat it")
-    for chunk in chunks:
-        if chunk.kind != "claim" or claim_id not in chunk.text:
+    for a, b in spans:
+        body = text[a:b]
+        if claim_id not in body:
             continue
-        parsed = parse_entry("claim", chunk.text, "claims.yaml")
+        parsed = parse_entry("claim", body, "claims.yaml")
         if parsed is not None and isinstance(parsed[0], dict) and parsed[0].get("id") == claim_id:
-            start = len(text[:chunk.start].encode("utf-8"))
-            return Entry(start, start + len(chunk.text.encode("utf-8")), chunk.line)
+            start = len(text[:a].encode("utf-8"))
+            return Entry(start, start + len(body.encode("utf-8")), text.count("\n", 0, a))
     return None
 
 

@@ -8,13 +8,14 @@ read with `git show REV:path` into a temporary folder; the base folder is never 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from kb.claims import _chunks, load_claims, parse_entry
+from kb.claims import load_claims, parse_entry
 from kb.exports import _table
 from kb.grading import Grade, grade_all
 from kb.load import BIB_FILE, CLAIMS_FILE, load_kb
@@ -57,16 +58,20 @@ def load_version(spec: str, kb_dir: str) -> Version:
         return Version(spec, kb, report, grade_all(kb, report))
 
 
+# The top-level `article:` block: its line and the indented, blank or comment lines after it.
+_ARTICLE = re.compile(r"^article:[ \t]*\r?\n(?:[ \t#][^\n]*\n|\r?\n)*", re.M)
+
+
 def _article_path(claims_path: str) -> str | None:
     """`article.text` of a claims file, read from its article section alone when it can be."""
     with open(claims_path, "rb") as fh:
         text = fh.read().decode("utf-8", "replace")
-    for chunk in _chunks(text) or ():
-        if chunk.kind == "section" and chunk.text.startswith("article:"):
-            parsed = parse_entry("section", chunk.text, CLAIMS_FILE)
-            article = parsed[0].get("article") if parsed else None
-            value = article.get("text") if isinstance(article, dict) else None
-            return value if isinstance(value, str) else None
+    section = _ARTICLE.search(text)
+    parsed = parse_entry("section", section.group(), CLAIMS_FILE) if section else None
+    if parsed is not None:
+        article = parsed[0].get("article")
+        value = article.get("text") if isinstance(article, dict) else None
+        return value if isinstance(value, str) else None
     doc = load_claims(claims_path)
     return doc.article.text if doc.article else None
 
@@ -155,42 +160,53 @@ def _pair(a: Any, b: Any) -> tuple[Any, Any] | None:
     return None if a == b else (a, b)
 
 
+def _values(g: Grade | None, claim: Claim | None) -> dict[str, Any]:
+    """The compared values of one claim in one version (None where there is none)."""
+    review = claim.review if claim else None
+    return {
+        "verdict": g.verdict.value if g else None,
+        "certainty": g.certainty.value if g and g.certainty else None,
+        "lacking_long_term": g.lacking_long_term if g else None,
+        "override": review.override.verdict.value if review and review.override else None,
+        "review": review.status.value if review else None,
+        "rule": g.rule if g else None,
+    }
+
+
+def _link_changes(a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]]
+                  ) -> list[dict[str, Any]]:
+    """Field by field, for the studies linked in both versions."""
+    out = [{"study": key, "field": name, "before": a[key].get(name), "after": b[key].get(name)}
+           for key in a.keys() & b.keys() for name in dict.fromkeys([*a[key], *b[key]])
+           if a[key].get(name) != b[key].get(name)]
+    return sorted(out, key=lambda c: (c["study"], c["field"]))
+
+
 def _compare_claim(cid: str, a: Claim | None, b: Claim | None, old: Version,
                    new: Version) -> ClaimChange | None:
     ga, gb = old.grades.get(cid), new.grades.get(cid)
-    va, vb = (ga.verdict.value if ga else None), (gb.verdict.value if gb else None)
-    ca = ga.certainty.value if ga and ga.certainty else None
-    cb = gb.certainty.value if gb and gb.certainty else None
-    la, lb = (ga.lacking_long_term if ga else None), (gb.lacking_long_term if gb else None)
-    oa = a.review.override.verdict.value if a and a.review.override else None
-    ob = b.review.override.verdict.value if b and b.review.override else None
-    ra, rb = (a.review.status.value if a else None), (b.review.status.value if b else None)
-    links_a = _links(a)
-    links_b = _links(b)
-    added = [links_b[k] for k in links_b if k not in links_a]
-    removed = [links_a[k] for k in links_a if k not in links_b]
-    changed = []
-    for key in links_a.keys() & links_b.keys():
-        for name in dict.fromkeys([*links_a[key], *links_b[key]]):
-            if links_a[key].get(name) != links_b[key].get(name):
-                changed.append({"study": key, "field": name, "before": links_a[key].get(name),
-                                "after": links_b[key].get(name)})
-    cited = set(links_a) | set(links_b)
-    appraisals = sorted(k for k in cited if old.kb.studies.get(k) != new.kb.studies.get(k))
+    before, after = _values(ga, a), _values(gb, b)
+    pairs = {k: _pair(before[k], after[k]) for k in before}
+    links_a, links_b = _links(a), _links(b)
     kind = "added" if a is None else "removed" if b is None else "changed"
     change = ClaimChange(
-        claim=cid, change=kind, verdict=_pair(va, vb), certainty=_pair(ca, cb),
-        lacking_long_term=_pair(la, lb), override=_pair(oa, ob), review=_pair(ra, rb),
-        links_added=added, links_removed=removed, links_changed=sorted(
-            changed, key=lambda c: (c["study"], c["field"])),
-        appraisals_changed=appraisals,
-        rule=_pair(ga.rule if ga else None, gb.rule if gb else None))
-    if kind == "changed" and not any((change.verdict, change.certainty,
-                                      change.lacking_long_term, change.override, change.review,
-                                      added, removed, changed, appraisals)):
+        claim=cid, change=kind, **pairs,
+        links_added=[links_b[k] for k in links_b if k not in links_a],
+        links_removed=[links_a[k] for k in links_a if k not in links_b],
+        links_changed=_link_changes(links_a, links_b),
+        appraisals_changed=_appraisals_changed({*links_a, *links_b}, old, new))
+    if kind == "changed" and not _moved(change):
         return None
-    settings_changed = old.kb.settings != new.kb.settings
-    return _with_why(change, gb or ga, settings_changed)
+    return _with_why(change, gb or ga, old.kb.settings != new.kb.settings)
+
+
+def _appraisals_changed(keys: set[str], old: Version, new: Version) -> list[str]:
+    return sorted(k for k in keys if old.kb.studies.get(k) != new.kb.studies.get(k))
+
+
+def _moved(c: ClaimChange) -> bool:
+    return any((c.verdict, c.certainty, c.lacking_long_term, c.override, c.review,
+                c.links_added, c.links_removed, c.links_changed, c.appraisals_changed))
 
 
 def _links(claim: Claim | None) -> dict[str, dict[str, Any]]:
@@ -200,7 +216,8 @@ def _links(claim: Claim | None) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _with_why(change: ClaimChange, g: Grade | None, settings_changed: bool) -> ClaimChange:
+def _causes(change: ClaimChange) -> list[str]:
+    """What changed under a claim, in words: its links and its studies' appraisals."""
     causes = []
     if change.links_added:
         causes.append("links added: " + ", ".join(
@@ -213,10 +230,16 @@ def _with_why(change: ClaimChange, g: Grade | None, settings_changed: bool) -> C
             for x in change.links_changed))
     if change.appraisals_changed:
         causes.append("appraisals changed: " + ", ".join(change.appraisals_changed))
-    if settings_changed and (change.verdict or change.certainty or change.lacking_long_term):
+    return causes
+
+
+def _with_why(change: ClaimChange, g: Grade | None, settings_changed: bool) -> ClaimChange:
+    graded = bool(change.verdict or change.certainty or change.lacking_long_term)
+    causes = _causes(change)
+    if settings_changed and graded:
         causes.append("the verdict settings changed")
     why = "; ".join(causes)
-    if g is not None and (change.verdict or change.certainty or change.lacking_long_term):
+    if g is not None and graded:
         why = (why + ". " if why else "") + f"Now {g.reason}"
     return replace(change, why=why)
 

@@ -376,7 +376,12 @@ def save(proposal: Proposal, editor: str, now: dt.datetime | None = None) -> Sav
                            _what_changed(proposal, current))
         atomic_write(target, new_raw)
         # Still under claims.yaml's lock, so the log's order is the order of the saves.
-        append_line(log, json.dumps(record, ensure_ascii=False, default=str))
+        try:
+            append_line(log, json.dumps(record, ensure_ascii=False, default=str))
+        except (WriteRefused, OSError) as exc:
+            raise WriteRefused(f"the change was saved to {CLAIMS_FILE}, but {LOG_FILE} could "
+                               f"not be written ({exc}); add the record by hand: "
+                               + json.dumps(record, ensure_ascii=False, default=str)) from None
     return Saved(proposal, record, proposal.new_digest)
 
 

@@ -422,3 +422,15 @@ def test_pasted_studies_are_added_once_and_duplicates_named(tmp_path: Path) -> N
         ("add-study", {"studies": ["neargattielater", "fresh2026"]}),
         ("add-study", {"studies": ["muller2025synthetic"]}),
         ("add-study", {"studies": ["ris2024synthetic"]})]
+
+
+def test_an_unwritable_log_is_reported_with_the_record(tmp_path: Path) -> None:
+    from kb.edit import WriteRefused
+
+    root = copy_base(tmp_path)
+    (root / LOG_FILE).symlink_to(tmp_path / "nowhere" / "log.jsonl")  # a dangling link
+    p = set_review(open_copy(root), "tight-muscles-cause-pain", "in-review", reviewer="Ann")
+    with pytest.raises(WriteRefused, match="saved to claims.yaml, but review-log.jsonl") as info:
+        save(p, "Ann", NOW)
+    assert '"operation": "review"' in str(info.value)
+    assert (root / "claims.yaml").read_bytes() == p.new_raw
