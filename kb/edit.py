@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from kb.checks import PER_CLAIM
+from kb.checks import CHECKS, check_article, check_claim_ids, check_quotes, check_studies
 from kb.claims import ClaimsDocument, _validate_item, parse_yaml
 from kb.claimtext import (
     Entry,
@@ -270,7 +270,7 @@ def _propose(base: Base, operation: str, claim: Claim, entry: Entry, et: EntryTe
     index = _index_of(base.kb, claim.id)
     old_text = entry_text(base, entry)
     new_text = et.result()
-    new_claim, found = check_entry(base.kb, index, entry.line, new_text)
+    new_claim, found = check_entry(base.kb, index, entry.line, new_text, claim, base.report)
     prefix = f"claims[{index}]"
     old = [p for p in base.report if p.file == CLAIMS_FILE and p.path.startswith(prefix)]
     added = Counter((p.code, p.message) for p in found if p.is_error) - Counter(
@@ -291,11 +291,20 @@ def _propose(base: Base, operation: str, claim: Claim, entry: Entry, et: EntryTe
         claim_after=new_claim)
 
 
-def check_entry(kb: KnowledgeBase, index: int, line: int,
-                text: str) -> tuple[Claim | None, list[Problem]]:
+# Checks about the base as a whole: an edit of one claim's review or links cannot add an
+# error to them (ids do not change; unused studies are warnings). Every other check of
+# `kb check` runs on the edited claim, including any added to CHECKS later.
+_BASE_WIDE = (check_claim_ids, check_studies, check_article)
+
+
+def check_entry(kb: KnowledgeBase, index: int, line: int, text: str,
+                old: Claim | None = None,
+                report: Report | None = None) -> tuple[Claim | None, list[Problem]]:
     """Check one claim entry's text as `kb check` would at this place in the file: YAML,
-    schema, and the per-claim cross-file checks (links, quote, review). `line` is the
-    0-based line where the entry starts; problems carry the file's lines."""
+    schema, and the cross-file checks of one claim (links, quote, review, effects). `line`
+    is the 0-based line where the entry starts; problems carry the file's lines. With the
+    claim as it was (`old`) and its base's `report`, an unchanged quote keeps the problems
+    it had instead of being looked up in the article again."""
     sub = ClaimsDocument()
     data = parse_yaml(text, CLAIMS_FILE, sub)
     problems = [_shift(p, line) for p in sub.problems]
@@ -312,7 +321,15 @@ def check_entry(kb: KnowledgeBase, index: int, line: int,
     if claim is None:
         return None, problems
     alone = dataclasses.replace(kb, claims=(claim,), claim_positions=(index,), lines=doc.lines)
-    problems += [p for check in PER_CLAIM for p in check(alone)]
+    same_quote = old is not None and report is not None and old.quote == claim.quote
+    for check in CHECKS:
+        if check in _BASE_WIDE or (check is check_quotes and same_quote):
+            continue
+        problems += [p for p in check(alone) if p.path.startswith(prefix)]
+    if same_quote and report is not None:
+        quote = f"{prefix}.quote"
+        problems += [dataclasses.replace(p, line=doc.lines.get(quote, p.line))
+                     for p in report if p.file == CLAIMS_FILE and p.path == quote]
     return claim, problems
 
 
