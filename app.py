@@ -9,7 +9,7 @@ import logging
 
 import streamlit as st
 
-from dashboard import nav
+from dashboard import library, nav
 from dashboard.data import load
 from dashboard.ui import inject_css, md_escape
 
@@ -18,6 +18,8 @@ logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
 
 st.set_page_config(page_title="Evidence review", page_icon="🔎", layout="wide")
 inject_css()
+if library.gate():  # KB_DIR is a library and no article is chosen: the library page only
+    st.stop()
 
 data = load()
 pages = {s.name: nav.page(s.name, default=(s.name == "overview")) for s in nav.SPECS}

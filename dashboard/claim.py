@@ -15,11 +15,13 @@ from dashboard.ui import (
     cite,
     download_csv,
     md_escape,
+    page_link,
     study_links,
+    text_table,
 )
-from kb.graph import claim_node, neighbourhood, review_overlap
+from kb.graph import claim_node, contradicting, neighbourhood, review_overlap
 from kb.model import Claim
-from kb.rules import RULES, link_horizon, link_weeks
+from kb.rules import RULES, certainty_label, link_horizon, link_weeks
 
 NEIGHBOURS = 80
 
@@ -40,7 +42,7 @@ def evidence_frame(data: Loaded, claim: Claim) -> pd.DataFrame:
             "horizon": link_horizon(e, a, kb.settings) or "unknown",
             "weeks": weeks,
             "stance": e.stance.value,
-            "certainty": e.certainty.label,
+            "certainty": certainty_label(e, a),
             "outcome": e.outcome or "",
             "locator": e.locator or "",
             "note": e.note,
@@ -96,6 +98,11 @@ def _choose_claim(data: Loaded) -> Claim | None:
     return kb.claim(chosen)
 
 
+def _statement_of(kb, claim_id: str) -> str:
+    other = kb.claim(claim_id)
+    return other.statement if other else claim_id
+
+
 def render() -> None:
     data = load()
     kb = data.kb
@@ -134,10 +141,14 @@ def render() -> None:
             st.caption("None: the computed verdict stands.")
         if claim.pico:
             st.markdown("**PICO**")
-            st.table(pd.DataFrame([{"": k.capitalize(), "value": v}
-                                   for k, v in claim.pico.model_dump().items() if v]))
+            text_table({k.capitalize(): v for k, v in claim.pico.model_dump().items()})
         if not claim.checkable:
             st.info(f"Not checkable: {md_escape(claim.not_checkable_reason or 'no reason given')}")
+        if others := contradicting(kb, claim.id):
+            links = [f"[{md_escape(_statement_of(kb, o))}]({page_link('claim', claim=o)})"
+                     for o in others]
+            st.warning("**The article contradicts itself:** this claim is at odds with "
+                       + "; ".join(links), icon="↔️")
 
     editor.render(data, claim)
     st.subheader("Evidence")

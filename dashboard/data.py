@@ -17,13 +17,30 @@ from kb.anchors import Span, index_for
 from kb.cache import load_kb_cached, open_store, read_bytes
 from kb.store import Store
 from kb.claims import ParseMemo
+from kb.library import Entry, Library, find_library
 from kb.load import BIB_FILE, CLAIMS_FILE
 from kb.model import KnowledgeBase
 from kb.problems import Report
 
 
+def library() -> Library | None:
+    """The library KB_DIR holds, or None when KB_DIR is one base (single-article use)."""
+    return find_library(os.environ.get("KB_DIR", "."))
+
+
+def selected_base(lib: Library) -> Entry | None:
+    """The library's article chosen by ?base=NAME (kept for the session across pages)."""
+    entry = lib.entry(st.query_params.get("base") or st.session_state.get("kb_base"))
+    if entry is not None:
+        st.session_state["kb_base"] = entry.name
+    return entry
+
+
 def kb_dir() -> str:
-    return os.environ.get("KB_DIR", ".")
+    root = os.environ.get("KB_DIR", ".")
+    lib = find_library(root)
+    entry = selected_base(lib) if lib is not None else None
+    return entry.path if entry is not None else root
 
 
 @st.cache_resource(max_entries=4)
@@ -109,6 +126,9 @@ def _load(root: str, content_hash: str) -> Loaded:
 
 
 def load() -> Loaded:
-    root = kb_dir()
-    fp = fingerprint(root)
-    return _load(root, fp)
+    return load_base(kb_dir())
+
+
+def load_base(root: str) -> Loaded:
+    """The base in folder `root`, loaded once per content (the library page loads each)."""
+    return _load(root, fingerprint(root))

@@ -9,7 +9,16 @@ import streamlit as st
 
 from dashboard import nav
 from dashboard.data import Loaded, load
-from dashboard.ui import cite, download_csv, filtered, md_escape, page_of, study_links
+from dashboard.ui import (
+    cite,
+    download_csv,
+    filtered,
+    md_escape,
+    md_link,
+    page_of,
+    study_links,
+    text_table,
+)
 from kb.bibliography import to_bibtex
 from kb.csl import to_csl_json
 from kb.graph import claims_resting_on
@@ -71,8 +80,7 @@ def _detail(data: Loaded, key: str) -> None:
                  "Intervention": a.intervention, "Comparator": a.comparator,
                  "Longest follow-up": a.follow_up,
                  "Quality": f"{a.quality.tool.value}: {a.quality.rating}" if a.quality else None}
-        st.table(pd.DataFrame([{"": k, "value": str(v)} for k, v in facts.items()
-                               if v not in (None, "")]))
+        text_table(facts)
         if a.summary:
             st.markdown(f"**Summary (reviewers' words):** {md_escape(a.summary)}")
         if a.caveat:
@@ -82,12 +90,8 @@ def _detail(data: Loaded, key: str) -> None:
                         + ", ".join(md_escape(cite(kb, k)) for k in a.includes))
         st.markdown("**Verified at**")
         for v in a.verified:
-            url = safe_url(v.url)
-            label = f"{v.url} ({v.date.isoformat()}; {', '.join(v.fields) or 'record'})"
-            if url:
-                st.markdown(f"- [{md_escape(label)}]({url})")
-            else:
-                st.markdown(f"- {md_escape(label)}")
+            st.markdown(f"- {md_link(v.url)} "
+                        + md_escape(f"({v.date.isoformat()}; {', '.join(v.fields) or 'record'})"))
     st.markdown("**Claims that cite it**")
     citing = data.citing.get(key, [])
     if not citing:

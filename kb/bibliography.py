@@ -20,7 +20,7 @@ from bibtexparser.middlewares.names import (
     split_multiple_persons_names,
 )
 
-from kb.model import Reference
+from kb.model import WEB_URL, Reference
 from kb.problems import Problem, error, warning
 from kb.sources import read_text
 
@@ -45,6 +45,7 @@ REQUIRED_FIELDS: Mapping[str, tuple[str | tuple[str, ...], ...]] = {
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID_RE = re.compile(r"^\d{1,9}$")
 YEAR_RE = re.compile(r"^\d{4}$")
+URL_RE = re.compile(WEB_URL)
 EARLIEST_YEAR = 1500
 
 
@@ -235,6 +236,12 @@ def _add_entry(entry: bm.Entry, file: str, bib: Bibliography, max_year: int,
         bib.problems.append(error(
             "bib-pmid-malformed", file, _field_line(entry, "pmid", line, offset),
             f"'{pmid}' is not a PubMed id", "write the digits only, e.g. 28158962", path=key))
+    if (url := fields.get("url")) and not URL_RE.match(url):
+        bib.problems.append(warning(
+            "bib-url-malformed", file, _field_line(entry, "url", line, offset),
+            f"'{url[:80]}' is not a web address that can be linked, so it is not shown",
+            "write the full http:// or https:// address, spaces percent-encoded (%20)",
+            path=key))
     year = fields.get("year")
     if year and not (YEAR_RE.match(year) and EARLIEST_YEAR <= int(year) <= max_year):
         bib.problems.append(error(

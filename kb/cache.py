@@ -50,7 +50,8 @@ from kb.load import (
 )
 from kb.model import Appraisal, Article, Claim, InvalidClaim, KnowledgeBase, Reference, Settings
 from kb.problems import Problem, Report
-from kb.sources import MAX_FILE_BYTES, decode, gc_paused
+from kb.sources import decode, gc_paused
+from kb.sources import read_bytes as read_source_bytes
 from kb.store import (
     LazyMapping,
     LazySequence,
@@ -103,13 +104,8 @@ def _signing_key() -> bytes | None:
 
 
 def read_bytes(path: str) -> bytes | None:
-    try:
-        if os.path.getsize(path) > MAX_FILE_BYTES:
-            return None
-        with open(path, "rb") as fh:
-            return fh.read()
-    except OSError:
-        return None
+    """A source's bytes, or None when it cannot be read (the full load then says why)."""
+    return read_source_bytes(path, path)[0]
 
 
 def _get(root: str, kind: str, key: str) -> Any:
@@ -362,7 +358,8 @@ def _apply_edit(store: Store, root: str, prev: _State, raw: bytes, claims_digest
     except KeyError:
         return None
     if (old_claim is None or old_claim.id != claim.id
-            or {e.study for e in old_claim.evidence} != {e.study for e in claim.evidence}):
+            or {e.study for e in old_claim.evidence} != {e.study for e in claim.evidence}
+            or old_claim.contradicts != claim.contradicts):
         return None
 
     progress(f"{CLAIMS_FILE}: claim '{claim.id}' changed; checking it again")
@@ -399,7 +396,7 @@ def _apply_edit(store: Store, root: str, prev: _State, raw: bytes, claims_digest
             prime(kb.article_text, records.get(_rid("A", prev.article_digest)))
         except KeyError:
             pass
-    alone = dataclasses.replace(kb, claims=(claim,), claim_positions=(index,))
+    alone = dataclasses.replace(kb, claims=(claim,), claim_positions=(index,), invalid_claims=())
     fresh = [p for check in PER_CLAIM for p in check(alone)]
     kept = []
     for p in prev.report:
@@ -582,7 +579,7 @@ def _save(store: Store, root: str, kb: KnowledgeBase, report: Report, doc: Claim
     """Keep a parsed base as records and a state (`claims_raw`: the bytes parsed, whose
     hash is in `keys`)."""
     key, claims_digest, bib_digest = keys
-    article_rel = kb.article.text if kb.article else None
+    article_rel = doc.article_path
     article_digest = _article_digest(store, root, article_rel) if kb.article_text else None
     state = _State(code_version(), claims_digest, bib_digest, article_rel, article_digest,
                    report)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import enum
 import hashlib
+import math
 import re
 import types
 import typing
@@ -28,19 +29,24 @@ from kb.model import (
     Claim,
     ClaimsFile,
     InvalidClaim,
+    Design,
+    nearest_design,
     Settings,
 )
-from kb.problems import Problem, error
+from kb.problems import MAX_PROBLEMS, Problem, error
 from kb.sources import read_text
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR = yaml.constructor.SafeConstructor()
 _TOP_LEVEL = ("$schema", "schema_version", "article", "settings", "studies", "claims")
 _MAX_DEPTH = 64
-# Past this many problems a file is almost surely the wrong one; listing more helps nobody.
-MAX_PROBLEMS = 1000
 M = TypeVar("M", bound=BaseModel)
 _STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+# No count in a claims file needs more digits than this; Python refuses int() past 4300.
+MAX_NUMBER_CHARS = 40
 _ALLOWED_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in (
     "str", "int", "float", "bool", "null", "timestamp", "map", "seq"))
 
@@ -108,6 +114,9 @@ class ClaimsDocument:
     """What `load_claims` could read; parts that failed validation are left out."""
 
     article: Article | None = None
+    # The article text's path, also when the article block failed validation elsewhere (its
+    # quotes can still be checked).
+    article_path: str | None = None
     settings: Settings = field(default_factory=Settings)
     studies: dict[str, Appraisal] = field(default_factory=dict)
     claims: list[Claim] = field(default_factory=list)
@@ -472,7 +481,51 @@ def _to_data(node: yaml.Node, path: str, file: str, doc: ClaimsDocument, depth: 
                 for i, item in enumerate(node.value)]
     if node.tag == _STR_TAG:
         return node.value  # the common case, without the constructor's bookkeeping
-    return _SCALAR.construct_object(node)
+    return _scalar(node, path, file, doc)
+
+
+class _Unreadable:
+    """A value YAML could not construct: reported once, then skipped by validation."""
+
+    def __repr__(self) -> str:
+        return "<unreadable value>"
+
+
+_UNREADABLE = _Unreadable()
+
+
+def _scalar(node: yaml.ScalarNode, path: str, file: str, doc: ClaimsDocument) -> Any:
+    """Construct a non-string scalar; a value no schema field can hold becomes a problem."""
+    text = node.value
+    if node.tag in (_INT_TAG, _FLOAT_TAG) and len(text) > MAX_NUMBER_CHARS:
+        # Checked before conversion: int() of a few thousand digits raises (and is slow).
+        return _unreadable(doc, node, path, file,
+                           f"a number of {len(text)} characters is too long to be meant",
+                           f"write the number in at most {MAX_NUMBER_CHARS} characters")
+    try:
+        # The constructor function itself: construct_object would keep every node it saw.
+        value = _SCALAR.yaml_constructors[node.tag](_SCALAR, node)
+    except (ValueError, OverflowError, yaml.YAMLError):
+        if node.tag == _TIMESTAMP_TAG:
+            return _unreadable(doc, node, path, file, f"'{text}' is not a valid date",
+                               "write a real date as YYYY-MM-DD (is the month or day right?)")
+        return _unreadable(doc, node, path, file, f"'{_clip(text)}' cannot be read as a value",
+                           "write it as plain text in quotes, or as a number or date")
+    if isinstance(value, float) and not math.isfinite(value):
+        return _unreadable(doc, node, path, file, f"'{_clip(text)}' is not a finite number",
+                           "write a number such as 12 or 0.5")
+    return value
+
+
+def _unreadable(doc: ClaimsDocument, node: yaml.Node, path: str, file: str, message: str,
+                hint: str) -> _Unreadable:
+    doc.problems.append(error("yaml-value", file, node.start_mark.line + 1, message, hint,
+                              path=path, column=node.start_mark.column + 1))
+    return _UNREADABLE
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _validate(data: Any, file: str, doc: ClaimsDocument, memo: ParseMemo | None = None,
@@ -490,7 +543,13 @@ def _validate(data: Any, file: str, doc: ClaimsDocument, memo: ParseMemo | None 
                                   "add the article block (id, title, publisher, text)",
                                   path="article"))
     else:
-        doc.article = _validate_item(Article, data["article"], "article", file, doc)
+        raw_article = data["article"]
+        doc.article = _validate_item(Article, raw_article, "article", file, doc)
+        if doc.article is not None:
+            doc.article_path = doc.article.text
+        elif isinstance(raw_article, dict) and isinstance(raw_article.get("text"), str) \
+                and raw_article["text"].strip():
+            doc.article_path = raw_article["text"]
     if "settings" in data:
         settings = _validate_item(Settings, data["settings"], "settings", file, doc)
         if settings is not None:
@@ -531,10 +590,25 @@ def _validate(data: Any, file: str, doc: ClaimsDocument, memo: ParseMemo | None 
             doc.claim_positions.append(i)
         else:
             raw = raw if isinstance(raw, dict) else {}
-            reasons = "; ".join(p.message for p in doc.problems[before:])
+            reasons = "; ".join(p.message for p in doc.problems[before:]) or \
+                "a value could not be read"
+            quote = raw.get("quote")
             doc.invalid_claims.append(InvalidClaim(
-                i, str(raw.get("id", f"claims[{i}]")), str(raw.get("quote", "")),
-                str(raw.get("statement", "")), reasons))
+                i, str(raw.get("id", f"claims[{i}]")), quote if isinstance(quote, str) else "",
+                str(raw.get("statement", "")), reasons, _raw_links(raw.get("evidence"))))
+
+
+def _raw_links(evidence: Any) -> tuple[tuple[int, str], ...]:
+    """(position, study key) of the links of a claim that failed validation whose key is
+    well-formed: they are still checked against the bibliography."""
+    if not isinstance(evidence, list):
+        return ()
+    return tuple((j, link["study"]) for j, link in enumerate(evidence)
+                 if isinstance(link, dict) and isinstance(link.get("study"), str)
+                 and _KEY.fullmatch(link["study"]))
+
+
+_KEY = re.compile(r"[^\s,{}]+")
 
 
 def _validate_item(model: type[M], raw: Any, path: str, file: str, doc: ClaimsDocument,
@@ -562,6 +636,8 @@ def _validate_item(model: type[M], raw: Any, path: str, file: str, doc: ClaimsDo
 def _problems_from(errors: list[Any], model: type[BaseModel], base: str, file: str,
                    doc: ClaimsDocument) -> Iterator[Problem]:
     for err in errors:
+        if err.get("input") is _UNREADABLE:
+            continue  # already reported where YAML read it (yaml-value)
         loc = err["loc"]
         path = base + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
         kind = err["type"]
@@ -577,8 +653,13 @@ def _problems_from(errors: list[Any], model: type[BaseModel], base: str, file: s
             yield _unknown_field(file, doc, path, str(loc[-1]), allowed)
         elif kind in ("enum", "literal_error"):
             choices = _choices_at(model, loc)
-            suggestion = difflib.get_close_matches(str(given), choices, n=1, cutoff=0.5)
-            hint = f"did you mean '{suggestion[0]}'?" if suggestion else (
+            if _type_at(model, loc) is Design and (design := nearest_design(str(given))):
+                suggestion = [design.value]
+            else:
+                suggestion = difflib.get_close_matches(str(given), choices, n=1, cutoff=0.5)
+            hint = f"did you mean '{suggestion[0]}' ({Design(suggestion[0]).meaning})?" if (
+                suggestion and _type_at(model, loc) is Design) else (
+                f"did you mean '{suggestion[0]}'?" if suggestion else
                 "use one of: " + ", ".join(choices))
             yield error("schema-vocabulary", file, line,
                         f"'{given}' is not an allowed value (allowed: {', '.join(choices)})",
@@ -586,6 +667,10 @@ def _problems_from(errors: list[Any], model: type[BaseModel], base: str, file: s
         elif kind == "duration_invalid":
             yield error("duration-invalid", file, line, err["msg"],
                         "write the duration as '12 weeks', '6 months' or 'immediate'", path=path)
+        elif kind == "string_pattern_mismatch" and path.endswith(".url"):
+            yield error("schema-value", file, line,
+                        f"{_short(given)} is not a web address that can be linked",
+                        _value_hint(path, kind), path=path)
         elif kind in ("string_pattern_mismatch", "string_too_short", "greater_than_equal",
                       "greater_than", "too_short", "string_too_long"):
             yield error("schema-value", file, line, f"{err['msg']} (got {given!r})",
@@ -601,7 +686,8 @@ def _value_hint(path: str, kind: str) -> str:
     if path.endswith("sha256"):
         return "run 'kb hash' and paste the 64 hex digits"
     if path.endswith(".url"):
-        return "use a full http:// or https:// address"
+        return ("use a full http:// or https:// address without spaces, quotes or angle "
+                "brackets (percent-encode them: %20)")
     if kind == "too_short":
         return "this list needs at least one item"
     return "fix the value"

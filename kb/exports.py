@@ -14,9 +14,9 @@ from typing import Any
 import networkx as nx
 
 from kb.grading import Grade
-from kb.graph import GapCell, ImpactRow, Overlap
+from kb.graph import Contradiction, GapCell, ImpactRow, Overlap
 from kb.model import KnowledgeBase
-from kb.rules import HORIZONS
+from kb.rules import HORIZONS, link_certainty
 
 
 def verdict_records(kb: KnowledgeBase, grades: Mapping[str, Grade]) -> list[dict[str, Any]]:
@@ -41,9 +41,14 @@ def verdict_records(kb: KnowledgeBase, grades: Mapping[str, Grade]) -> list[dict
             "override": ({"verdict": g.override.verdict.value, "rationale": g.override.rationale}
                          if g.override else None),
             "evidence": [{"study": e.study, "stance": e.stance.value,
-                          "certainty": e.certainty.value} for e in (c.evidence if c else [])],
+                          "certainty": _certainty_value(e, kb)} for e in (c.evidence if c else [])],
         })
     return out
+
+
+def _certainty_value(link: Any, kb: KnowledgeBase) -> str | None:
+    certainty = link_certainty(link, kb.studies.get(link.study))
+    return certainty.value if certainty else None
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -117,6 +122,18 @@ def overlap_as(fmt: str, rows: Sequence[Overlap]) -> str:
                     f"{d['cca']:.1%}", d["level"],
                     "; ".join(f"{'+'.join(s['reviews'])}: {', '.join(s['studies'])}"
                               for s in d["shared"])] for d in data])
+
+
+def contradictions_as(fmt: str, rows: Sequence[Contradiction]) -> str:
+    data = [{"claim": c.claim, "other": c.other, "declared": c.declared,
+             "studies": list(c.studies)} for c in rows]
+    if fmt == "json":
+        return json.dumps(data, indent=2)
+    if not data:
+        return "No declared contradictions, and no study supports one claim and refutes another."
+    return _table(["claim", "other", "declared", "studies supporting one, refuting the other"],
+                  [[d["claim"], d["other"], "yes" if d["declared"] else "candidate",
+                    ", ".join(d["studies"])] for d in data])
 
 
 def gaps_as(fmt: str, matrix: Mapping[str, Mapping[str, GapCell]]) -> str:

@@ -20,7 +20,11 @@ import networkx as nx
 from kb.grading import Grade, grade, grade_all
 from kb.model import Certainty, Claim, KnowledgeBase, Stance, Verdict
 from kb.problems import Report
-from kb.rules import HORIZONS, link_horizon, link_weeks
+from kb.rules import HORIZONS, link_certainty, link_horizon, link_weeks
+
+
+def _value(certainty: Certainty | None) -> str:
+    return certainty.value if certainty else ""
 
 
 def claim_node(claim_id: str) -> str:
@@ -73,7 +77,8 @@ def build_graph(kb: KnowledgeBase, grades: Mapping[str, Grade] | None = None) ->
         for link in claim.evidence:
             weeks = link_weeks(link, kb.studies.get(link.study))
             g.add_edge(cn, study_node(link.study), relation="evidence",
-                       stance=link.stance.value, certainty=link.certainty.value,
+                       stance=link.stance.value,
+                       certainty=_value(link_certainty(link, kb.studies.get(link.study))),
                        outcome=link.outcome or "", follow_up=link.follow_up or "",
                        follow_up_weeks=weeks if weeks is not None else -1.0,
                        horizon=link_horizon(link, kb.studies.get(link.study), kb.settings)
@@ -146,7 +151,8 @@ def claims_resting_on(kb: KnowledgeBase, key: str, report: Report | None = None,
         after = grade(without_study(claim, key), kb.studies, kb.settings)
         if before.verdict is Verdict.NOT_GRADED:
             after = before
-        rows.append(ImpactRow(claim.id, links[0].stance.value, links[0].certainty.value,
+        rows.append(ImpactRow(claim.id, links[0].stance.value,
+                              _value(link_certainty(links[0], kb.studies.get(key))),
                               before.verdict, after.verdict, before.certainty, after.certainty))
     return rows
 
@@ -224,7 +230,8 @@ def evidence_gaps(kb: KnowledgeBase) -> dict[str, dict[str, GapCell]]:
             h = link_horizon(link, kb.studies.get(link.study), kb.settings) or "unknown"
             keys, best = cells[h]
             keys.add(link.study)
-            cells[h] = (keys, max(best, link.certainty.rank))
+            certainty = link_certainty(link, kb.studies.get(link.study))
+            cells[h] = (keys, max(best, certainty.rank if certainty else 0))
         matrix[claim.id] = {h: GapCell(len(k), Certainty.from_rank(b) if b else None)
                             for h, (k, b) in cells.items()}
     return matrix
@@ -264,3 +271,69 @@ def neighbourhood(graph: nx.DiGraph, node: str, depth: int = 1,
                     nxt.append(other)
         frontier = nxt
     return graph.subgraph(seen).copy()
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    """Two claims of one article that may assert opposite things.
+
+    `declared`: an editor linked them (`contradicts:`); otherwise a candidate, because the
+    same studies support one and refute the other (`studies`).
+    """
+
+    claim: str
+    other: str
+    studies: tuple[str, ...] = ()
+    declared: bool = False
+
+
+def contradicting(kb: KnowledgeBase, claim_id: str) -> tuple[str, ...]:
+    """The claims an editor linked to `claim_id` as contradicting it, in either direction."""
+    return contradiction_index(kb).get(claim_id, ())
+
+
+def contradiction_index(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+    """Claim id -> the claims declared to contradict it, either way (one pass over claims)."""
+    out: dict[str, list[str]] = {}
+    for c in kb.claims:
+        for other in c.contradicts:
+            if other != c.id:
+                out.setdefault(c.id, []).append(other)
+                out.setdefault(other, []).append(c.id)
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
+
+
+def contradictions(kb: KnowledgeBase) -> list[Contradiction]:
+    """Declared contradictions, then candidate pairs: claims for which at least one study
+    supports one and refutes the other (most shared studies first)."""
+    declared: dict[frozenset[str], Contradiction] = {}
+    for c in kb.claims:
+        for other in c.contradicts:
+            if other != c.id and kb.claim(other) is not None:
+                declared.setdefault(frozenset((c.id, other)), Contradiction(c.id, other,
+                                                                           declared=True))
+    stance: dict[str, dict[str, set[Stance]]] = {}
+    for c in kb.claims:
+        for link in c.evidence:
+            stance.setdefault(link.study, {}).setdefault(c.id, set()).add(link.stance)
+    shared: dict[tuple[str, str], list[str]] = {}
+    order = {c.id: i for i, c in enumerate(kb.claims)}
+    for study, by_claim in stance.items():
+        backs = [cid for cid, s in by_claim.items() if Stance.SUPPORTS in s]
+        against = [cid for cid, s in by_claim.items() if Stance.REFUTES in s]
+        for a in backs:
+            for b in against:
+                if a != b:
+                    pair = (a, b) if order[a] < order[b] else (b, a)
+                    shared.setdefault(pair, []).append(study)
+    found = [replace_studies(declared[frozenset(p)], s) if frozenset(p) in declared
+             else Contradiction(p[0], p[1], tuple(dict.fromkeys(s)))
+             for p, s in shared.items()]
+    seen = {frozenset((x.claim, x.other)) for x in found}
+    found += [d for key, d in declared.items() if key not in seen]
+    return sorted(found, key=lambda x: (not x.declared, -len(x.studies),
+                                        order.get(x.claim, 0), order.get(x.other, 0)))
+
+
+def replace_studies(c: Contradiction, studies: Iterable[str]) -> Contradiction:
+    return Contradiction(c.claim, c.other, tuple(dict.fromkeys(studies)), c.declared)

@@ -28,7 +28,7 @@ from kb.bibliography import (
 from kb.csl import from_csl
 from kb.model import Reference
 from kb.problems import Problem, error
-from kb.sources import decode, read_text
+from kb.sources import decode, read_bytes, read_text
 from kb.text import display
 from kb.writes import update
 
@@ -81,7 +81,8 @@ def normalise_title(title: str | None) -> str | None:
     return text or None
 
 
-def _identities(ref: Reference) -> list[tuple[str, str]]:
+def identities(ref: Reference) -> list[tuple[str, str]]:
+    """What makes two references the same study: DOI, PMID, normalised title."""
     ids = []
     if doi := normalise_doi(ref.doi):
         ids.append(("DOI", doi))
@@ -254,13 +255,13 @@ def plan_import(existing: Mapping[str, Reference], incoming: Iterable[Reference]
     """
     plan = ImportPlan()
     seen: dict[tuple[str, str], str] = {}
-    by_year: dict[str, dict[str, str]] = {}
+    by_year: dict[str, dict[str, tuple[str, str, str]]] = {}
     for key, ref in existing.items():
         _remember(ref, key, seen, by_year)
     taken = set(existing)
     for ref in incoming:
         label = display(ref.fields.get("title", ref.key))
-        dup = next(((kind, seen[(kind, value)]) for kind, value in _identities(ref)
+        dup = next(((kind, seen[(kind, value)]) for kind, value in identities(ref)
                     if (kind, value) in seen), None) or _near_title(ref, by_year)
         if dup:
             plan.skipped.append(Skipped(label, dup[1], f"same {dup[0]}"))
@@ -275,22 +276,36 @@ def plan_import(existing: Mapping[str, Reference], incoming: Iterable[Reference]
 
 
 def _remember(ref: Reference, key: str, seen: dict[tuple[str, str], str],
-              by_year: dict[str, dict[str, str]]) -> None:
-    for ident in _identities(ref):
+              by_year: dict[str, dict[str, tuple[str, str, str]]]) -> None:
+    for ident in identities(ref):
         seen.setdefault(ident, key)
     title = normalise_title(ref.fields.get("title"))
     if title and ref.year:
-        by_year.setdefault(ref.year, {}).setdefault(title, key)
+        by_year.setdefault(ref.year, {}).setdefault(title, (key, *_near_keys(ref, title)))
 
 
-def _near_title(ref: Reference, by_year: Mapping[str, Mapping[str, str]]
+def _near_keys(ref: Reference, title: str) -> tuple[str, str]:
+    """What two near-identical titles must still share to be one work: the numbers in the
+    title (part 1 is not part 2) and the first author's surname (when both have one)."""
+    names = author_names(ref.fields["author"]) if ref.fields.get("author") else ()
+    first = normalise_title(names[0].split(",")[0]) if names else None
+    return "".join(c for c in title if c.isdigit()), first or ""
+
+
+def _near_title(ref: Reference, by_year: Mapping[str, Mapping[str, tuple[str, str, str]]]
                 ) -> tuple[str, str] | None:
     title = normalise_title(ref.fields.get("title"))
     titles = by_year.get(ref.year or "")
     if not title or not titles:
         return None
-    match = process.extractOne(title, titles.keys(), scorer=fuzz.ratio, score_cutoff=NEAR_TITLE)
-    return None if match is None else ("year and a near-identical title", titles[match[0]])
+    digits, author = _near_keys(ref, title)
+    for candidate, score, _ in process.extract(title, titles.keys(), scorer=fuzz.ratio,
+                                               score_cutoff=NEAR_TITLE, limit=5):
+        key, their_digits, their_author = titles[candidate]
+        if digits == their_digits and (author == their_author or not author
+                                       or not their_author):
+            return "year and a near-identical title", key
+    return None
 
 
 def import_into(bib_path: str, incoming: Iterable[Reference], *,
@@ -328,11 +343,10 @@ def import_into(bib_path: str, incoming: Iterable[Reference], *,
         return new_text.encode("utf-8")
 
     if dry_run:
-        try:
-            with open(bib_path, "rb") as fh:
-                merge(fh.read())
-        except FileNotFoundError:
-            merge(b"")
+        raw, problems = read_bytes(bib_path, name)
+        if raw is None and problems[0].code != "file-missing":
+            raise ValueError(problems[0].render())
+        merge(raw or b"")
     else:
         update(bib_path, merge, missing_ok=True)
     return plans[-1]

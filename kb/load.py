@@ -7,14 +7,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 
 from kb.bibliography import Bibliography, load_bibliography
 from kb.checks import run_checks
 from kb.claims import ClaimsDocument, load_claims
 from kb.model import KnowledgeBase
-from kb.problems import Problem, Report, error
+from kb.problems import FILE_LEVEL, MAX_PROBLEMS, Problem, Report, error, warning
 from kb.sources import gc_paused, read_text
 
 CLAIMS_FILE = "claims.yaml"
@@ -57,8 +61,8 @@ def assemble(root: str, doc: ClaimsDocument, bib: Bibliography,
     """Join the parsed sources with the article text and run the cross-file checks."""
     problems: list[Problem] = [*doc.problems, *bib.problems]
     article_text = None
-    if doc.article is not None:
-        rel = doc.article.text
+    if doc.article_path is not None:
+        rel = doc.article_path
         path = os.path.join(root, rel)
         inside = os.path.realpath(root)
         if os.path.isabs(rel) or os.path.commonpath([inside, os.path.realpath(path)]) != inside:
@@ -86,5 +90,92 @@ def assemble(root: str, doc: ClaimsDocument, bib: Bibliography,
     if doc.article is not None or doc.claims or doc.studies:
         # Cross-file checks would only echo an unreadable claims file as noise.
         progress("checking claims against the bibliography and the article")
-        problems += run_checks(kb)
-    return kb, Report.of(problems)
+        found: Iterable[Problem] = run_checks(kb)
+        skipped = [0]
+        if any(p.code in FILE_LEVEL for p in bib.problems):
+            found = _explained(found, NEEDS_BIBLIOGRAPHY, skipped)
+        problems += islice(found, MAX_PROBLEMS + 1)  # `Report.of` closes the list there
+        if skipped[0]:
+            problems.append(warning(
+                "checks-skipped", CLAIMS_FILE, None,
+                f"{skipped[0]} links and appraisals could not be checked against {BIB_FILE}, "
+                "which could not be read", f"fix {BIB_FILE} first (see its error above)"))
+    return kb, Report.of(_blame_duplicates(kb, problems))
+
+
+# The checks an unreadable bibliography would fail for every key: one summary line says so.
+NEEDS_BIBLIOGRAPHY = frozenset({"claim-unknown-study", "study-unknown-reference",
+                                "review-includes-unknown"})
+
+
+# Below this similarity a missing key is not taken for a duplicated entry's intended key.
+DUPLICATE_LIKENESS = 0.8
+
+
+def _blame_duplicates(kb: KnowledgeBase, problems: list[Problem]) -> list[Problem]:
+    """Fold the 'not in references.bib' errors a duplicated key explains into its error.
+
+    An entry pasted with a key already in use is dropped by BibTeX; the claims then cite the
+    key it was meant to have, and fail. A missing key that closely resembles a duplicated
+    one is reported once, at the duplicate, with the places that cite it.
+    """
+    dups = [p for p in problems if p.code == "bib-duplicate-key" and p.path]
+    if not dups:
+        return problems
+    groups: dict[int, dict[str, list[Problem]]] = {}
+    for p in problems:
+        key = _missing_key(kb, p) if p.code in NEEDS_BIBLIOGRAPHY else None
+        if key is None:
+            continue
+        score, dup = max((difflib.SequenceMatcher(None, key, d.path).ratio(), i)
+                         for i, d in enumerate(dups))
+        if score >= DUPLICATE_LIKENESS:
+            groups.setdefault(dup, {}).setdefault(key, []).append(p)
+    explained = {id(p) for keys in groups.values() for ps in keys.values() for p in ps}
+    blamed = {id(dups[i]): keys for i, keys in groups.items()}
+    out = []
+    for p in problems:
+        if id(p) in explained:
+            continue
+        if id(p) in blamed:
+            cited = "; ".join(
+                f"'{key}', which is not in {BIB_FILE}, is cited at {CLAIMS_FILE} line"
+                f"{'s' * (len(ps) > 1)} {', '.join(str(q.line) for q in ps[:10])}"
+                f"{' ...' * (len(ps) > 10)}" for key, ps in blamed[id(p)].items())
+            meant = " or ".join(f"'{k}'" for k in blamed[id(p)])
+            p = dataclasses.replace(
+                p, message=f"{p.message}; {cited}",
+                hint=f"if this entry is {meant}, give it that key; otherwise delete it")
+        out.append(p)
+    return out
+
+
+def _missing_key(kb: KnowledgeBase, p: Problem) -> str | None:
+    """The key a 'not in references.bib' problem is about, found from its data path."""
+    if p.code == "study-unknown-reference":
+        return p.path.removeprefix("studies.")
+    if p.code == "review-includes-unknown":
+        head, _, tail = p.path.rpartition(".includes[")
+        study = kb.studies.get(head.removeprefix("studies."))
+        j = tail.rstrip("]")
+        return study.includes[int(j)] if study and j.isdigit() and \
+            int(j) < len(study.includes) else None
+    m = re.fullmatch(r"claims\[(\d+)\]\.evidence\[(\d+)\]\.study", p.path)
+    if m is None:
+        return None
+    i, j = int(m.group(1)), int(m.group(2))
+    for idx, claim in kb.claims_with_index():
+        if idx == i:
+            return claim.evidence[j].study if j < len(claim.evidence) else None
+    invalid = next((c for c in kb.invalid_claims if c.index == i), None)
+    return dict(invalid.links).get(j) if invalid else None
+
+
+def _explained(problems: Iterable[Problem], codes: frozenset[str],
+               count: list[int]) -> Iterator[Problem]:
+    """The problems whose code is not in `codes`; those left out are counted in count[0]."""
+    for p in problems:
+        if p.code in codes:
+            count[0] += 1
+        else:
+            yield p

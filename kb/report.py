@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kb.grading import Grade
-from kb.graph import evidence_gaps
+from kb.graph import contradiction_index, evidence_gaps
 from kb.model import KnowledgeBase, Verdict
-from kb.rules import HORIZONS, link_horizon
+from kb.rules import HORIZONS, certainty_label, link_horizon
 from kb.text import doi_url, full_citation, pubmed_url, safe_url, short_citation
 
 
@@ -49,10 +49,15 @@ def _rows(kb: KnowledgeBase, claim_id: str) -> list[dict[str, str]]:
             "follow-up": e.follow_up or (a.follow_up if a else "") or "",
             "horizon": link_horizon(e, a, kb.settings) or "unknown",
             "stance": e.stance.value,
-            "certainty": e.certainty.label,
+            "certainty": certainty_label(e, a),
             "note": e.note,
         })
     return out
+
+
+def _statement(kb: KnowledgeBase, claim_id: str) -> str:
+    claim = kb.claim(claim_id)
+    return claim.statement if claim else claim_id
 
 
 def _cited_keys(kb: KnowledgeBase) -> list[str]:
@@ -86,6 +91,7 @@ def render_markdown(kb: KnowledgeBase, grades: Mapping[str, Grade], meta: Report
     lines += [f"- {v.icon} {v.label}: {n}" for v, n in _counts(grades)]
     lacking = sum(g.lacking_long_term for g in grades.values())
     lines += [f"- ⏳ Lacking long-term trials: {lacking}", "", "## Claims", ""]
+    contradicting = contradiction_index(kb)
     for number, (cid, g) in enumerate(grades.items(), start=1):
         claim = kb.claim(cid)
         quote = claim.quote if claim else ""
@@ -98,6 +104,9 @@ def render_markdown(kb: KnowledgeBase, grades: Mapping[str, Grade], meta: Report
         if g.override:
             lines += [f"**Editor's override:** {g.override.verdict.label}: "
                       f"{_md(g.override.rationale or '')}", ""]
+        if others := contradicting.get(cid):
+            lines += ["**The article contradicts itself here:** " + "; ".join(
+                _md(_statement(kb, o)) for o in others), ""]
         rows = _rows(kb, cid)
         if rows:
             lines += ["| Study | Design | Stance | Certainty | Follow-up | Note |",
@@ -173,6 +182,7 @@ def render_html(kb: KnowledgeBase, grades: Mapping[str, Grade], meta: ReportMeta
     out += [f"<li>{_badge(v)} {n}</li>" for v, n in _counts(grades)]
     lacking = sum(g.lacking_long_term for g in grades.values())
     out.append(f"<li>⏳ Lacking long-term trials: {lacking}</li></ul><h2>Claims</h2>")
+    contradicting = contradiction_index(kb)
     for number, (cid, g) in enumerate(grades.items(), start=1):
         claim = kb.claim(cid)
         out.append(f'<section class="claim" id="{_e(cid)}">')
@@ -185,6 +195,9 @@ def render_html(kb: KnowledgeBase, grades: Mapping[str, Grade], meta: ReportMeta
         if g.override:
             out.append(f"<p><strong>Editor's override:</strong> {_badge(g.override.verdict)} "
                        f"{_e(g.override.rationale or '')}</p>")
+        if others := contradicting.get(cid):
+            out.append("<p><strong>The article contradicts itself here:</strong> " + "; ".join(
+                f'<a href="#{_e(o)}">{_e(_statement(kb, o))}</a>' for o in others) + "</p>")
         rows = _rows(kb, cid)
         if rows:
             out.append("<table><thead><tr><th>Study</th><th>Design</th><th>n</th>"

@@ -125,3 +125,37 @@ def test_memo_reparses_only_the_edited_claim() -> None:
     assert len(set(memo.parsed) - set(entries)) == 1
     assert any(c.statement == "Dry needling is safe." for c in doc.claims)
     _same_doc(doc, parse_claims(edited))
+
+
+# Values YAML constructs that the schema cannot hold: each a located problem, never a raise.
+_MIN = (KB_MIN / "claims.yaml").read_text(encoding="utf-8")
+VALUE_CASES = [
+    # a verified date that does not exist (line 15 of the minimal base's first study)
+    ("invalid_date", _MIN.replace("        date: 2026-11-01", "        date: 2026-02-30", 1),
+     "yaml-value", 16),
+    ("invalid_retrieved", _MIN.replace("retrieved: 2026-11-01", "retrieved: 2026-13-01"),
+     "yaml-value", 6),
+    ("huge_integer", _MIN.replace("studies:", "settings:\n  supported_min_studies: "
+                                  + "9" * 5000 + "\nstudies:", 1), "yaml-value", 10),
+    ("huge_participants", _MIN.replace("participants: 60", "participants: 1" + "0" * 4400),
+     "yaml-value", 12),
+    ("nan_weeks", _MIN.replace("studies:", "settings:\n  long_term_weeks: .nan\nstudies:", 1),
+     "yaml-value", 10),
+    ("inf_weeks", _MIN.replace("studies:", "settings:\n  short_term_weeks: .inf\nstudies:", 1),
+     "yaml-value", 10),
+    ("overflow_float", _MIN.replace("participants: 60", "participants: 1.0e+999"),
+     "yaml-value", 12),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "code", "line"), VALUE_CASES,
+                         ids=[c[0] for c in VALUE_CASES])
+def test_unrepresentable_values_are_located(tmp_path: Path, name: str, text: str, code: str,
+                                            line: int) -> None:
+    from kb.cache import load_kb_cached
+
+    kb_dir = make_kb(tmp_path, claims=text)
+    _, report = load_kb(str(kb_dir))
+    assert [(p.code, p.file, p.line) for p in report.errors] == [(code, "claims.yaml", line)]
+    assert all(p.hint for p in report.errors)
+    assert load_kb_cached(str(kb_dir))[1].codes() == report.codes()

@@ -109,3 +109,23 @@ def test_helpers() -> None:
     taken = {"smith2020needling"}
     assert make_key({"author": "Smith, Sam", "year": "2020", "title": "The needling"},
                     taken) == "smith2020needlinga"
+
+
+@pytest.mark.parametrize("title,author,year,duplicate", [
+    ("Dry needling for neck pain: a randomised trial.", "Smith, Ann", "2020", True),
+    ("Dry needling for neck pain - a randomized trial", "Smith, A.", "2020", True),
+    ("Dry needling for neck pain - a randomized trial", "Smith, Ann", "2021", False),
+    ("Dry needling for back pain: a randomised trial", "Smith, Ann", "2020", False),
+    ("Dry needling for neck pain: a randomised trial, part 2", "Smith, Ann", "2020", False),
+    ("Dry needling for neck pain: a randomized trial", "Jones, Bob", "2020", False),
+])
+def test_near_identical_titles_need_the_same_year_numbers_and_first_author(
+        title: str, author: str, year: str, duplicate: bool) -> None:
+    from kb.model import Reference
+
+    existing = {"smith2020dry": Reference("smith2020dry", "article", {
+        "author": "Smith, Ann and Lee, Kim",
+        "title": "Dry needling for neck pain: a randomised trial", "year": "2020"}, 1)}
+    new = Reference("ris1", "article", {"author": author, "title": title, "year": year}, 0)
+    plan = plan_import(existing, [new])
+    assert (len(plan.skipped) == 1) is duplicate, plan.skipped
