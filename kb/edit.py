@@ -242,13 +242,14 @@ def _link_index(claim: Claim, study: str) -> int | None:
 
 def _open(base: Base, claim_id: str) -> tuple[Claim, Entry, EntryText]:
     kb = base.kb
-    claim = kb.claim(claim_id)
+    # One pass to the claim: a lazily loaded base decodes claims only up to it.
+    index, claim = next(((i, c) for i, c in kb.claims_with_index() if c.id == claim_id),
+                        (-1, None))
     if claim is None:
         if any(c.id == claim_id for c in kb.invalid_claims):
             raise NotEditable(f"claim '{claim_id}' has validation errors; fix them in "
                               f"{CLAIMS_FILE} first (kb check lists them)")
         raise NotEditable(f"there is no claim '{claim_id}' in {CLAIMS_FILE}")
-    index = _index_of(kb, claim_id)
     entry = find_claim(base.raw, claim_id, kb.line_of(f"claims[{index}]"))
     if entry is None:
         raise NotEditable(f"claim '{claim_id}' was not found in {CLAIMS_FILE} as read; "
