@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 
-from kb.anchors import index_for, sha256_text
+from kb.anchors import sha256_text
 from kb.model import (
     QUALITY_RATINGS,
+    Appraisal,
     Effect,
     EffectMeasure,
     KnowledgeBase,
@@ -87,40 +88,17 @@ def check_studies(kb: KnowledgeBase) -> Iterator[Problem]:
     included = {k for a in kb.studies.values() for k in a.includes}
     for key, appraisal in kb.studies.items():
         path = f"studies.{key}"
-        line = kb.line_of(path)
         if key not in kb.references:
-            yield error("study-unknown-reference", kb.claims_file, line,
+            yield error("study-unknown-reference", kb.claims_file, kb.line_of(path),
                         f"appraised study '{key}' is not in {kb.bib_file}",
                         _did_you_mean(key, kb.references) or
                         f"add the entry to {kb.bib_file} or fix the key", path=path)
         if key not in cited and key not in included:
-            yield warning("study-unused", kb.claims_file, line,
+            yield warning("study-unused", kb.claims_file, kb.line_of(path),
                           f"study '{key}' is appraised but no claim cites it",
                           "link it from a claim's evidence, or remove the appraisal", path=path)
-        for j, inc in enumerate(appraisal.includes):
-            inc_path = f"{path}.includes[{j}]"
-            if inc not in kb.references:
-                yield error("review-includes-unknown", kb.claims_file, kb.line_of(inc_path),
-                            f"review '{key}' includes '{inc}', which is not in {kb.bib_file}",
-                            _did_you_mean(inc, kb.references) or
-                            "list only included studies that are in the bibliography",
-                            path=inc_path)
-            elif inc == key:
-                yield error("review-includes-itself", kb.claims_file, kb.line_of(inc_path),
-                            f"review '{key}' lists itself as included", "remove it",
-                            path=inc_path)
-        if appraisal.includes and not appraisal.design.is_review:
-            yield warning("includes-not-review", kb.claims_file, kb.line_of(f"{path}.includes"),
-                          f"'{key}' is a {appraisal.design.value} but lists included studies",
-                          "only systematic and umbrella reviews include studies", path=path)
-        if appraisal.quality and appraisal.quality.tool in QUALITY_RATINGS:
-            allowed = QUALITY_RATINGS[appraisal.quality.tool]
-            if appraisal.quality.rating.lower() not in allowed:
-                q_path = f"{path}.quality.rating"
-                yield error("schema-vocabulary", kb.claims_file, kb.line_of(q_path),
-                            f"'{appraisal.quality.rating}' is not a "
-                            f"{appraisal.quality.tool.value} rating",
-                            "use one of: " + ", ".join(allowed), path=q_path)
+        yield from _check_includes(kb, key, appraisal, path)
+        yield from _check_quality(kb, appraisal, path)
     for key, ref in kb.references.items():
         if key not in kb.studies and key not in cited:
             yield warning("reference-unused", kb.bib_file, ref.line,
@@ -128,10 +106,42 @@ def check_studies(kb: KnowledgeBase) -> Iterator[Problem]:
                           "cite it from a claim, or remove it from the bibliography", path=key)
 
 
-def check_quotes(kb: KnowledgeBase) -> Iterator[Problem]:
-    if kb.article_text is None:
+def _check_includes(kb: KnowledgeBase, key: str, appraisal: Appraisal,
+                    path: str) -> Iterator[Problem]:
+    for j, inc in enumerate(appraisal.includes):
+        inc_path = f"{path}.includes[{j}]"
+        if inc not in kb.references:
+            yield error("review-includes-unknown", kb.claims_file, kb.line_of(inc_path),
+                        f"review '{key}' includes '{inc}', which is not in {kb.bib_file}",
+                        _did_you_mean(inc, kb.references) or
+                        "list only included studies that are in the bibliography",
+                        path=inc_path)
+        elif inc == key:
+            yield error("review-includes-itself", kb.claims_file, kb.line_of(inc_path),
+                        f"review '{key}' lists itself as included", "remove it",
+                        path=inc_path)
+    if appraisal.includes and not appraisal.design.is_review:
+        yield warning("includes-not-review", kb.claims_file, kb.line_of(f"{path}.includes"),
+                      f"'{key}' is a {appraisal.design.value} but lists included studies",
+                      "only systematic and umbrella reviews include studies", path=path)
+
+
+def _check_quality(kb: KnowledgeBase, appraisal: Appraisal, path: str) -> Iterator[Problem]:
+    quality = appraisal.quality
+    if quality is None or quality.tool not in QUALITY_RATINGS:
         return
-    index = index_for(kb.article_text)
+    allowed = QUALITY_RATINGS[quality.tool]
+    if quality.rating.lower() not in allowed:
+        q_path = f"{path}.quality.rating"
+        yield error("schema-vocabulary", kb.claims_file, kb.line_of(q_path),
+                    f"'{quality.rating}' is not a {quality.tool.value} rating",
+                    "use one of: " + ", ".join(allowed), path=q_path)
+
+
+def check_quotes(kb: KnowledgeBase) -> Iterator[Problem]:
+    index = kb.article_index
+    if index is None:
+        return
     quoted = [(idx, c.id, c.quote) for idx, c in kb.claims_with_index()]
     if kb.invalid_claims:  # a claim with a schema error still has its quote checked
         quoted = sorted([*quoted, *((c.index, c.id, c.quote) for c in kb.invalid_claims
@@ -139,7 +149,7 @@ def check_quotes(kb: KnowledgeBase) -> Iterator[Problem]:
     if len(quoted) <= FEW_QUOTES:  # a few edited claims: no need to index every word
         found = {q: index.count(q) for _, _, q in quoted}
     else:
-        found = {q: len(s) for q, s in index.find_many(q for _, _, q in quoted).items()}
+        found = index.count_many(q for _, _, q in quoted)
     for idx, claim_id, quote in quoted:
         path = f"claims[{idx}].quote"
         spans = found[quote]
@@ -165,7 +175,8 @@ def check_article(kb: KnowledgeBase) -> Iterator[Problem]:
                       "the article text has no recorded hash, so later edits go unnoticed",
                       f"add 'sha256: {actual}' under article:", path=path)
     elif kb.article.sha256 != actual:
-        found = index_for(kb.article_text).find_many(c.quote for c in kb.claims)
+        found = kb.article_index.count_many(  # type: ignore[union-attr]
+            c.quote for c in kb.claims)
         held = [c.id for c in kb.claims if found[c.quote]]
         broke = [c.id for c in kb.claims if not found[c.quote]]
         yield error("article-changed", kb.claims_file, kb.line_of(path),
@@ -316,30 +327,6 @@ CHECKS: tuple[Check, ...] = (
     check_contradictions,
     check_effects,
 )
-
-
-# The codes each check can yield, and the checks whose problems concern one claim alone (so
-# an edit of one claim is checked again by running them on that claim: see `kb.cache`).
-CODES: dict[Check, tuple[str, ...]] = {
-    check_claim_ids: ("claim-duplicate-id",),
-    check_evidence_links: ("link-duplicate", "claim-unknown-study", "claim-study-not-appraised"),
-    check_studies: ("study-unknown-reference", "study-unused", "review-includes-unknown",
-                    "review-includes-itself", "includes-not-review", "schema-vocabulary",
-                    "reference-unused"),
-    check_quotes: ("claim-quote-not-found", "claim-quote-ambiguous"),
-    check_article: ("article-unhashed", "article-changed"),
-    check_reviews: ("override-no-rationale", "review-incomplete", "claim-not-checkable-reason",
-                    "claim-no-evidence"),
-    check_certainties: ("link-certainty-default",),
-    check_short_forms: ("claim-short-long",),
-    check_contradictions: ("claim-contradicts-itself", "claim-contradicts-unknown"),
-    check_effects: ("certainty-inconsistent", "effect-narrative-no-text", "effect-no-value",
-                    "effect-ratio-not-positive", "effect-interval-order",
-                    "effect-interval-incomplete"),
-}
-# check_contradictions looks at other claims' ids: an edit of `contradicts` loads in full.
-PER_CLAIM: tuple[Check, ...] = (check_evidence_links, check_quotes, check_reviews,
-                                check_certainties, check_short_forms, check_effects)
 
 
 # What each warning leaves to do, in words for `kb check`'s summary.

@@ -306,22 +306,11 @@ def check_entry(kb: KnowledgeBase, index: int, line: int, text: str,
     is the 0-based line where the entry starts; problems carry the file's lines. With the
     claim as it was (`old`) and its base's `report`, an unchanged quote keeps the problems
     it had instead of being looked up in the article again."""
-    sub = ClaimsDocument()
-    data = parse_yaml(text, CLAIMS_FILE, sub)
-    problems = [_shift(p, line) for p in sub.problems]
-    if data is None or problems:
-        return None, problems
-    if not isinstance(data, list) or len(data) != 1:
-        return None, [error("yaml-syntax", CLAIMS_FILE, line + 1,
-                            "the edited entry is not one claim", "edit the file by hand")]
-    prefix = f"claims[{index}]"
-    doc = ClaimsDocument()
-    doc.lines = {prefix + p[3:]: n + line for p, n in sub.lines.items() if p.startswith("[0]")}
-    claim = _validate_item(Claim, data[0], prefix, CLAIMS_FILE, doc)
-    problems = list(doc.problems)
+    claim, lines, problems = _validate_entry(index, line, text)
     if claim is None:
         return None, problems
-    alone = dataclasses.replace(kb, claims=(claim,), claim_positions=(index,), lines=doc.lines)
+    prefix = f"claims[{index}]"
+    alone = dataclasses.replace(kb, claims=(claim,), claim_positions=(index,), lines=lines)
     same_quote = old is not None and report is not None and old.quote == claim.quote
     for check in CHECKS:
         if check in _BASE_WIDE or (check is check_quotes and same_quote):
@@ -329,9 +318,27 @@ def check_entry(kb: KnowledgeBase, index: int, line: int, text: str,
         problems += [p for p in check(alone) if p.path.startswith(prefix)]
     if same_quote and report is not None:
         quote = f"{prefix}.quote"
-        problems += [dataclasses.replace(p, line=doc.lines.get(quote, p.line))
+        problems += [dataclasses.replace(p, line=lines.get(quote, p.line))
                      for p in report if p.file == CLAIMS_FILE and p.path == quote]
     return claim, problems
+
+
+def _validate_entry(index: int, line: int, text: str
+                    ) -> tuple[Claim | None, dict[str, int], list[Problem]]:
+    """The entry's YAML and schema: the claim (or None), its lines in the file, problems."""
+    sub = ClaimsDocument()
+    data = parse_yaml(text, CLAIMS_FILE, sub)
+    problems = [_shift(p, line) for p in sub.problems]
+    if data is None or problems:
+        return None, {}, problems
+    if not isinstance(data, list) or len(data) != 1:
+        return None, {}, [error("yaml-syntax", CLAIMS_FILE, line + 1,
+                                "the edited entry is not one claim", "edit the file by hand")]
+    prefix = f"claims[{index}]"
+    doc = ClaimsDocument()
+    doc.lines = {prefix + p[3:]: n + line for p, n in sub.lines.items() if p.startswith("[0]")}
+    claim = _validate_item(Claim, data[0], prefix, CLAIMS_FILE, doc)
+    return claim, dict(doc.lines), list(doc.problems)
 
 
 def _shift(p: Problem, lines: int) -> Problem:

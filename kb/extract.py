@@ -198,12 +198,7 @@ def kind_for(reasons: Iterable[str]) -> str:
 def claims_in(sentence: str) -> Iterator[tuple[str, tuple[str, ...], str]]:
     """The claims of one sentence: (exact words, cues, part), clause by clause when long."""
     if sentence.endswith("?"):
-        if m := _EMBEDDING_QUESTION.match(sentence):
-            claim = m["claim"]
-            if reasons := reasons_for(claim):
-                yield claim, (*reasons, "question"), "question"
-        elif _PRESUPPOSING_QUESTION.match(sentence) and (reasons := reasons_for(sentence)):
-            yield sentence, (*reasons, "question"), "question"
+        yield from _question_claims(sentence)
         return
     if not _SENTENCE_END.search(sentence):
         return  # headlines, menus and link text do not end like sentences
@@ -217,6 +212,17 @@ def claims_in(sentence: str) -> Iterator[tuple[str, tuple[str, ...], str]]:
             yield clause, reasons, "clause"
     elif reasons := reasons_for(body):
         yield body, reasons, "sentence"
+
+
+def _question_claims(sentence: str) -> Iterator[tuple[str, tuple[str, ...], str]]:
+    """The claim a question asserts: what it embeds ('Did you know that ...?'), or the
+    question itself when it presupposes a claim."""
+    if m := _EMBEDDING_QUESTION.match(sentence):
+        claim = m["claim"]
+        if reasons := reasons_for(claim):
+            yield claim, (*reasons, "question"), "question"
+    elif _PRESUPPOSING_QUESTION.match(sentence) and (reasons := reasons_for(sentence)):
+        yield sentence, (*reasons, "question"), "question"
 
 
 def _clauses(sentence: str) -> list[str]:
@@ -343,15 +349,22 @@ def recall(text: str, quotes: Iterable[str]) -> dict[str, object]:
     found = propose(text, include_covered=True)
     norm_quotes = [normalise(q) for q in quotes]
     norm_found = [normalise(p.sentence) for p in found]
-    hit = [q for q, nq in zip(quotes, norm_quotes, strict=True)
-           if any(_matches(nq, f) for f in norm_found)]
+    hit = [q for q, nq in zip(quotes, norm_quotes, strict=True) if _any_match(nq, norm_found)]
     matched = [p for p, f in zip(found, norm_found, strict=True)
                if any(_matches(nq, f) for nq in norm_quotes)]
     exact = [q for q in norm_quotes if any(_bare(q) == _bare(f) for f in norm_found)]
     return {"claims": len(quotes), "proposed": len(found), "claims_found": len(hit),
             "claims_exact": len(exact),
-            "recall": round(len(hit) / len(quotes), 3) if quotes else None,
-            "precision": round(len(matched) / len(found), 3) if found else None,
+            "recall": _share(len(hit), len(quotes)),
+            "precision": _share(len(matched), len(found)),
             "proposals_not_claims": len(found) - len(matched),
             "missed": [q for q in quotes if q not in hit],
             "extra": [p.sentence for p in found if p not in matched]}
+
+
+def _any_match(quote: str, proposals: list[str]) -> bool:
+    return any(_matches(quote, f) for f in proposals)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None

@@ -19,7 +19,7 @@ from kb.checks import run_checks
 from kb.claims import ClaimsDocument, load_claims
 from kb.model import KnowledgeBase
 from kb.problems import FILE_LEVEL, MAX_PROBLEMS, Problem, Report, error, warning
-from kb.sources import gc_paused, read_text
+from kb.sources import read_text
 
 CLAIMS_FILE = "claims.yaml"
 BIB_FILE = "references.bib"
@@ -43,12 +43,11 @@ def load_kb(root: str = ".", progress: Progress = _quiet) -> tuple[KnowledgeBase
     """
     if not os.path.isdir(root):
         return KnowledgeBase(root=root), Report.of([missing_folder(root)])
-    with gc_paused():
-        progress(f"parsing {CLAIMS_FILE}")
-        doc = load_claims(os.path.join(root, CLAIMS_FILE), CLAIMS_FILE)
-        progress(f"parsing {BIB_FILE}")
-        bib = load_bibliography(os.path.join(root, BIB_FILE), BIB_FILE)
-        return assemble(root, doc, bib, progress)
+    progress(f"parsing {CLAIMS_FILE}")
+    doc = load_claims(os.path.join(root, CLAIMS_FILE), CLAIMS_FILE)
+    progress(f"parsing {BIB_FILE}")
+    bib = load_bibliography(os.path.join(root, BIB_FILE), BIB_FILE)
+    return assemble(root, doc, bib, progress)
 
 
 def missing_folder(root: str) -> Problem:
@@ -56,25 +55,34 @@ def missing_folder(root: str) -> Problem:
                  "pass --kb with the folder that holds claims.yaml")
 
 
-def assemble(root: str, doc: ClaimsDocument, bib: Bibliography,
-             progress: Progress = _quiet) -> tuple[KnowledgeBase, Report]:
-    """Join the parsed sources with the article text and run the cross-file checks."""
-    problems: list[Problem] = [*doc.problems, *bib.problems]
-    article_text = None
-    if doc.article_path is not None:
-        rel = doc.article_path
-        path = os.path.join(root, rel)
-        inside = os.path.realpath(root)
-        if os.path.isabs(rel) or os.path.commonpath([inside, os.path.realpath(path)]) != inside:
-            problems.append(error(
-                "article-path", CLAIMS_FILE, doc.lines.get("article.text"),
-                f"article text path '{rel}' leaves the knowledge-base folder",
-                "keep the article text inside the folder and give a relative path",
-                path="article.text"))
-        else:
-            article_text, text_problems = read_text(path, rel)
-            problems += text_problems
-    kb = KnowledgeBase(
+def article_path(root: str, rel: str) -> str | None:
+    """Where the article text is, or None when `rel` leaves the knowledge-base folder."""
+    path = os.path.join(root, rel)
+    inside = os.path.realpath(root)
+    if os.path.isabs(rel) or os.path.commonpath([inside, os.path.realpath(path)]) != inside:
+        return None
+    return path
+
+
+def read_article(root: str, doc: ClaimsDocument) -> tuple[str | None, list[Problem]]:
+    """The article text named in claims.yaml, or None with the problems that stopped it."""
+    if doc.article_path is None:
+        return None, []
+    rel = doc.article_path
+    path = article_path(root, rel)
+    if path is None:
+        return None, [error(
+            "article-path", CLAIMS_FILE, doc.lines.get("article.text"),
+            f"article text path '{rel}' leaves the knowledge-base folder",
+            "keep the article text inside the folder and give a relative path",
+            path="article.text")]
+    return read_text(path, rel)
+
+
+def build_kb(root: str, doc: ClaimsDocument, bib: Bibliography,
+             article_text: str | None) -> KnowledgeBase:
+    """The knowledge base made of parsed sources (no checks)."""
+    return KnowledgeBase(
         root=root,
         article=doc.article,
         article_text=article_text,
@@ -87,6 +95,14 @@ def assemble(root: str, doc: ClaimsDocument, bib: Bibliography,
         lines=doc.lines,
         invalid_studies=frozenset(doc.invalid_studies),
     )
+
+
+def assemble(root: str, doc: ClaimsDocument, bib: Bibliography,
+             progress: Progress = _quiet) -> tuple[KnowledgeBase, Report]:
+    """Join the parsed sources with the article text and run the cross-file checks."""
+    article_text, text_problems = read_article(root, doc)
+    problems: list[Problem] = [*doc.problems, *bib.problems, *text_problems]
+    kb = build_kb(root, doc, bib, article_text)
     if doc.article is not None or doc.claims or doc.studies:
         # Cross-file checks would only echo an unreadable claims file as noise.
         progress("checking claims against the bibliography and the article")
@@ -122,6 +138,22 @@ def _blame_duplicates(kb: KnowledgeBase, problems: list[Problem]) -> list[Proble
     dups = [p for p in problems if p.code == "bib-duplicate-key" and p.path]
     if not dups:
         return problems
+    groups = _by_duplicate(kb, problems, dups)
+    explained = {id(p) for keys in groups.values() for ps in keys.values() for p in ps}
+    blamed = {id(dups[i]): keys for i, keys in groups.items()}
+    out = []
+    for p in problems:
+        if id(p) in explained:
+            continue
+        if id(p) in blamed:
+            p = _blamed(p, blamed[id(p)])
+        out.append(p)
+    return out
+
+
+def _by_duplicate(kb: KnowledgeBase, problems: list[Problem],
+                  dups: list[Problem]) -> dict[int, dict[str, list[Problem]]]:
+    """Duplicate (by index) -> the missing keys that resemble it -> the problems citing them."""
     groups: dict[int, dict[str, list[Problem]]] = {}
     for p in problems:
         key = _missing_key(kb, p) if p.code in NEEDS_BIBLIOGRAPHY else None
@@ -131,23 +163,19 @@ def _blame_duplicates(kb: KnowledgeBase, problems: list[Problem]) -> list[Proble
                          for i, d in enumerate(dups))
         if score >= DUPLICATE_LIKENESS:
             groups.setdefault(dup, {}).setdefault(key, []).append(p)
-    explained = {id(p) for keys in groups.values() for ps in keys.values() for p in ps}
-    blamed = {id(dups[i]): keys for i, keys in groups.items()}
-    out = []
-    for p in problems:
-        if id(p) in explained:
-            continue
-        if id(p) in blamed:
-            cited = "; ".join(
-                f"'{key}', which is not in {BIB_FILE}, is cited at {CLAIMS_FILE} line"
-                f"{'s' * (len(ps) > 1)} {', '.join(str(q.line) for q in ps[:10])}"
-                f"{' ...' * (len(ps) > 10)}" for key, ps in blamed[id(p)].items())
-            meant = " or ".join(f"'{k}'" for k in blamed[id(p)])
-            p = dataclasses.replace(
-                p, message=f"{p.message}; {cited}",
-                hint=f"if this entry is {meant}, give it that key; otherwise delete it")
-        out.append(p)
-    return out
+    return groups
+
+
+def _blamed(p: Problem, keys: dict[str, list[Problem]]) -> Problem:
+    """A duplicate-key error that also names the missing keys it probably was meant to be."""
+    cited = "; ".join(
+        f"'{key}', which is not in {BIB_FILE}, is cited at {CLAIMS_FILE} line"
+        f"{'s' * (len(ps) > 1)} {', '.join(str(q.line) for q in ps[:10])}"
+        f"{' ...' * (len(ps) > 10)}" for key, ps in keys.items())
+    meant = " or ".join(f"'{k}'" for k in keys)
+    return dataclasses.replace(
+        p, message=f"{p.message}; {cited}",
+        hint=f"if this entry is {meant}, give it that key; otherwise delete it")
 
 
 def _missing_key(kb: KnowledgeBase, p: Problem) -> str | None:

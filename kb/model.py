@@ -17,6 +17,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from kb.anchors import ArticleIndex
+
 SCHEMA_VERSION = 1
 
 
@@ -739,6 +741,11 @@ class KnowledgeBase:
         for c in self.claims:
             by_id.setdefault(c.id, c)  # with duplicate ids (an error) the first one wins
         return by_id
+
+    @cached_property
+    def article_index(self) -> ArticleIndex | None:
+        """The article text prepared for quote look-ups, built once per loaded base."""
+        return None if self.article_text is None else ArticleIndex(self.article_text)
 
     def claims_with_index(self) -> Iterator[tuple[int, Claim]]:
         """Each valid claim with its position in the file, for data paths like claims[3]."""

@@ -95,14 +95,20 @@ def settle(problems: Iterable[Problem], limit: int = MAX_PROBLEMS) -> tuple[Prob
         [p for p in found if p.code not in FILE_LEVEL]
     if len(ordered) <= limit:
         return tuple(ordered)
+    return _capped(ordered, limit)
+
+
+def _capped(ordered: list[Problem], limit: int) -> tuple[Problem, ...]:
+    """The first `limit` problems by (file-level, error, warning), in the order found, and
+    one `too-many-problems` (the loader's own, if it stopped early)."""
     stop = next((p for p in ordered if p.code == "too-many-problems"), None)
     rest = [p for p in ordered if p is not stop]
     rank = {id(p): (0 if p.code in FILE_LEVEL else 1 if p.is_error else 2, i)
             for i, p in enumerate(rest)}
     keep = {id(p) for p in sorted(rest, key=lambda p: rank[id(p)])[:limit]}
     kept = [p for p in rest if id(p) in keep]
-    dropped = [p for p in rest if id(p) not in keep]
     if stop is None:
+        dropped = [p for p in rest if id(p) not in keep]
         files = Counter(p.file for p in dropped)
         stop = error("too-many-problems", files.most_common(1)[0][0], None,
                      f"stopped listing after {limit} problems; {len(dropped)} more not shown",

@@ -17,8 +17,7 @@ def test_progress_stages_are_reported() -> None:
                       "checking claims against the bibliography and the article"]
 
 
-def test_cached_load_reports_progress_too(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+def test_cached_load_reports_progress_too(tmp_path: Path) -> None:
     kb_dir = make_kb(tmp_path)
     stages: list[str] = []
     load_kb_cached(str(kb_dir), progress=stages.append)
@@ -53,7 +52,6 @@ def _unreadable_bib(kb_dir: Path, how: str) -> None:
 @pytest.mark.parametrize("cached", [False, True], ids=["no-cache", "cache"])
 def test_unreadable_bibliography_comes_first_and_explains_the_rest(
         tmp_path: Path, monkeypatch, how: str, cached: bool) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     kb_dir = make_kb(tmp_path)
     _unreadable_bib(kb_dir, how)
     _, report = (load_kb_cached if cached else load_kb)(str(kb_dir))

@@ -42,24 +42,6 @@ def test_folder_instead_of_file(tmp_path: Path) -> None:
     assert [p.code for p in problems] == ["file-unreadable"]
 
 
-def test_gc_paused_restores_the_collector() -> None:
-    import gc
-
-    from kb.sources import gc_paused
-
-    assert gc.isenabled()
-    with gc_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with gc_paused():
-            pass
-        assert not gc.isenabled()  # a caller that had it off keeps it off
-    finally:
-        gc.enable()
-
-
 # Device files and FIFOs: a located problem at once, never a hang or an unbounded read.
 # Run in a child process under a timeout and a memory ceiling: without the fix /dev/zero
 # eats memory until the machine swaps, and a FIFO blocks forever.
@@ -129,7 +111,7 @@ def test_kb_check_on_a_device_or_fifo_source(tmp_path: Path, name: str, target: 
                                              cache: bool) -> None:
     kb_dir = _kb_with(tmp_path, name, target)
     argv = [sys.executable, "-m", "kb.cli", "check", "--kb", str(kb_dir), "--format", "json"]
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    env = {**os.environ, "KB_CACHE_DIR": str(tmp_path / "cache")}
     done = _bounded(argv + ([] if cache else ["--no-cache"]), env=env)
     assert done.returncode == 1, done.stderr
     problems = json.loads(done.stdout)["problems"]
