@@ -15,17 +15,7 @@ from typing import Any
 
 import yaml
 
-from kb.claims import parse_entry
-
-# The loader's splitter of claims.yaml into entries: `claim_blocks` once the lean-core
-# branch lands, `_chunks` before it (the same boundaries; the tests compare the fast path
-# with it on every bundled claim).
-try:
-    from kb.claims import claim_blocks as _blocks
-    _chunks = None
-except ImportError:  # pragma: no cover - depends on which branch is merged first
-    from kb.claims import _chunks  # type: ignore[attr-defined,no-redef]
-    _blocks = None
+from kb.claims import claim_blocks, parse_entry
 from kb.model import Claim, EvidenceLink, Override, Review
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -56,7 +46,7 @@ def find_claim(raw: bytes, claim_id: str, line: int | None = None) -> Entry | No
 
     Fast path: the one line `- id: ID` in the file, checked against `line` (the 1-based line
     a loaded base gives for the claim), bounded by the next item at its indent or the end of
-    the section, as the claims splitter (`kb.claims._chunks`) bounds entries. Anything else
+    the section, as the claims splitter (`kb.claims.claim_blocks`) bounds entries. Anything else
     (a quoted id, an id key that is not first, no line to check) goes through the splitter.
     """
     needle = b"- id: " + claim_id.encode()
@@ -81,30 +71,21 @@ def find_claim(raw: bytes, claim_id: str, line: int | None = None) -> Entry | No
     return _find_by_splitting(raw, claim_id)
 
 
-def _claim_spans(text: str) -> list[tuple[int, int]] | None:
-    """(start, end) character offsets of each claim entry, from the loader's splitter."""
-    if _blocks is not None:
-        found = _blocks(text)
-        return None if found is None else [(b.start, b.end) for b in found if b.kind == "claim"]
-    found = _chunks(text)
-    return None if found is None else [(c.start, c.end) for c in found if c.kind == "claim"]
-
-
 def _find_by_splitting(raw: bytes, claim_id: str) -> Entry | None:
     text = raw.decode("utf-8")
-    spans = _claim_spans(text)
-    if spans is None:
+    blocks = claim_blocks(text)
+    if blocks is None:
         raise NotEditable("claims.yaml is laid out in a way that cannot be edited in place "
                           "(tabs, '---' document markers or text outside the sections); "
                           "edit it in a text editor, or reformat it")
-    for a, b in spans:
-        body = text[a:b]
-        if claim_id not in body:
+    for block in blocks:
+        if block.kind != "claim" or claim_id not in text[block.start:block.end]:
             continue
+        body = text[block.start:block.end]
         parsed = parse_entry("claim", body, "claims.yaml")
         if parsed is not None and isinstance(parsed[0], dict) and parsed[0].get("id") == claim_id:
-            start = len(text[:a].encode("utf-8"))
-            return Entry(start, start + len(body.encode("utf-8")), text.count("\n", 0, a))
+            start = len(text[:block.start].encode("utf-8"))
+            return Entry(start, start + len(body.encode("utf-8")), block.start_line - 1)
     return None
 
 
