@@ -221,12 +221,16 @@ def _links_tab(base: Base, data: Loaded, claim: Claim) -> None:
         st.caption("Not linked yet: saving adds the link.")
     s = f"{k}_{study}"
     stances = [x.value for x in Stance]
-    certainties = [c.value for c in Certainty]
+    # "": no certainty written; the study's design gives the default (kb check says so).
+    certainties = ["", *(c.value for c in Certainty)]
+    current = link.certainty.value if link and link.certainty else ""
     values: dict[str, str | None] = {
         "stance": st.selectbox("Stance", stances, key=f"{s}_stance",
                                index=stances.index(link.stance.value) if link else 0),
-        "certainty": st.selectbox("Certainty (GRADE)", certainties, key=f"{s}_certainty",
-                                  index=certainties.index(link.certainty.value) if link else 2),
+        "certainty": st.selectbox(
+            "Certainty (GRADE)", certainties, key=f"{s}_certainty",
+            index=certainties.index(current),
+            format_func=lambda v: v or "(not given: the default from the study's design)"),
     }
     for name in ("outcome", "follow_up", "locator"):
         values[name] = st.text_input(name.replace("_", "-").capitalize(), key=f"{s}_{name}",

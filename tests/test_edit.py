@@ -434,3 +434,19 @@ def test_an_unwritable_log_is_reported_with_the_record(tmp_path: Path) -> None:
         save(p, "Ann", NOW)
     assert '"operation": "review"' in str(info.value)
     assert (root / "claims.yaml").read_bytes() == p.new_raw
+
+
+def test_a_link_without_certainty_takes_the_design_default_with_a_warning(tmp_path: Path,
+                                                                          bundled) -> None:
+    kb0, report0 = bundled
+    root = copy_base(tmp_path)
+    base = open_base(str(root), kb0, report0, (root / "claims.yaml").read_bytes())
+    claim = kb0.claims[0]
+    study = next(k for k in kb0.studies if k not in {e.study for e in claim.evidence})
+    p = set_link(base, claim.id, study, stance="supports", note="No certainty given.")
+    assert p.ok and "certainty" not in p.after["link"]
+    assert "link-certainty-default" in {w.code for w in p.warnings}
+    save(p, "Ann", NOW)
+    _, report = load_kb(str(root))
+    assert report.valid and "link-certainty-default" in {w.code for w in report.warnings
+                                                         if w.path.startswith(f"claims[{p.index}]")}
