@@ -450,3 +450,19 @@ def test_a_link_without_certainty_takes_the_design_default_with_a_warning(tmp_pa
     _, report = load_kb(str(root))
     assert report.valid and "link-certainty-default" in {w.code for w in report.warnings
                                                          if w.path.startswith(f"claims[{p.index}]")}
+
+
+def test_an_edit_through_a_symlinked_claims_file_updates_its_target(tmp_path: Path) -> None:
+    root = copy_base(tmp_path)
+    real = tmp_path / "elsewhere" / "claims.yaml"
+    real.parent.mkdir()
+    shutil.move(root / "claims.yaml", real)
+    (root / "claims.yaml").symlink_to(real)
+    before = real.read_bytes()
+    assert main(["review", "tight-muscles-cause-pain", "--status", "in-review", "--kb",
+                 str(root), "--by", "Ann", "--no-cache"]) == 0
+    assert (root / "claims.yaml").is_symlink() and os.readlink(root / "claims.yaml") == str(real)
+    assert real.read_bytes() != before
+    assert load_kb(str(root))[0].claim("tight-muscles-cause-pain").review.status.value == \
+        "in-review"
+    assert not list(root.glob(".*.tmp")) and not list(real.parent.glob(".*.tmp"))
