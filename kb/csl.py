@@ -85,7 +85,7 @@ FROM_CSL_TYPES = {"article-journal": "article", "article": "article", "article-m
                   "post-weblog": "online"}
 
 
-def _people(item: dict[str, Any]) -> list[str]:
+def _bibtex_names(item: dict[str, Any]) -> list[str]:
     """CSL names as BibTeX's "Family, Given" (institutions braced whole)."""
     out = []
     for person in item.get("author") or []:
@@ -117,7 +117,7 @@ def from_csl(item: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
     if not isinstance(item.get("title", ""), str):
         return None
     fields: dict[str, str] = {}
-    if people := _people(item):
+    if people := _bibtex_names(item):
         fields["author"] = " and ".join(people)
     for csl, field in _FROM_CSL_FIELDS:
         value = item.get(csl)
