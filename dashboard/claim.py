@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import nav
+from dashboard import editor, nav
 from dashboard.data import Loaded, load
 from dashboard.graphview import graph_spec
 from dashboard.ui import (
@@ -150,6 +150,7 @@ def render() -> None:
             st.warning("**The article contradicts itself:** this claim is at odds with "
                        + "; ".join(links), icon="↔️")
 
+    editor.render(data, claim)
     st.subheader("Evidence")
     df = evidence_frame(data, claim)
     if df.empty:
