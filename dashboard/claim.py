@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import nav
+from dashboard import editor, nav
 from dashboard.data import Loaded, load
 from dashboard.graphview import graph_spec
 from dashboard.sof import render_sof
@@ -149,6 +149,7 @@ def render() -> None:
             st.warning("**The article contradicts itself:** this claim is at odds with "
                        + "; ".join(links), icon="↔️")
 
+    editor.render(data, claim)
     render_sof(data, claim)
     st.subheader("Evidence")
     df = evidence_frame(data, claim)

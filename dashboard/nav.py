@@ -23,15 +23,16 @@ SPECS = (
     Spec("graph", "Graph", "🕸️"),
     Spec("gaps", "Evidence gap map", "🧭"),
     Spec("check", "Check", "🩺"),
+    Spec("changes", "Changes", "📝"),
 )
 
 
 def _renderer(name: str) -> Callable[[], None]:
-    from dashboard import article, check, claim, gaps, graph, overview, studies
+    from dashboard import article, changes, check, claim, gaps, graph, overview, studies
 
     return {"overview": overview.render, "article": article.render, "claim": claim.render,
             "studies": studies.render, "graph": graph.render, "gaps": gaps.render,
-            "check": check.render}[name]
+            "check": check.render, "changes": changes.render}[name]
 
 
 def page(name: str, *, default: bool = False) -> st.Page:

@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboard import changes
 from dashboard.data import Loaded, fingerprint, kb_dir, load
 from dashboard.ui import (
     LONG_TERM_ICON,
@@ -128,6 +129,7 @@ def render() -> None:
     with c2:
         st.download_button("Download the fact-check report (HTML)", lambda: report_html(data),
                            file_name="fact-check.html", mime="text/html", key="ov_report")
+    changes.since_revision_panel(data)
 
 
 def report_html(data: Loaded) -> str:

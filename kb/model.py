@@ -292,7 +292,11 @@ _LONG_TERM_LABELS = {
 
 
 class ReviewStatus(enum.StrEnum):
+    """Where a claim stands in the editors' workflow."""
+
     DRAFT = "draft"
+    IN_REVIEW = "in-review"
+    NEEDS_CHANGES = "needs-changes"
     REVIEWED = "reviewed"
 
 
@@ -639,6 +643,7 @@ class Review(_Strict):
     status: ReviewStatus = ReviewStatus.DRAFT
     reviewer: str | None = None
     date: dt.date | None = None
+    note: str | None = Field(None, description="The reviewer's note on this claim.")
     override: Override | None = None
 
 

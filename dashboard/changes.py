@@ -1,0 +1,116 @@
+"""Changes: the change log (review-log.jsonl), filterable by claim and editor, and the
+verdicts that changed since a git revision (`kb diff`)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.data import Loaded, kb_dir, load
+from dashboard.ui import md_escape, page_link
+from kb.diff import Version, VersionError, compare, load_version, revision_id, rows
+from kb.edit import LOG_FILE, read_log, value_changes
+
+
+def log_frame(records: list[dict]) -> pd.DataFrame:
+    out = []
+    for r in records:
+        changes = "; ".join(f"{path}: {_short(a)} → {_short(b)}" for path, a, b in
+                            value_changes(r.get("before") or {}, r.get("after") or {}))
+        v0 = (r.get("verdict_before") or {}).get("verdict")
+        v1 = (r.get("verdict_after") or {}).get("verdict")
+        claim = r.get("claim") or ""
+        out.append({"time": r.get("time", ""), "editor": r.get("editor", ""),
+                    "claim": page_link("claim", claim=claim) if claim else "",
+                    "claim id": claim, "operation": r.get("operation", ""),
+                    "verdict": "" if v0 == v1 else f"{v0} → {v1}", "change": changes})
+    return pd.DataFrame(out, columns=["time", "editor", "claim", "claim id", "operation",
+                                      "verdict", "change"])
+
+
+def _short(value: object) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    text = str(value)
+    return text if len(text) <= 100 else text[:97] + "…"
+
+
+def render() -> None:
+    data = load()
+    st.title("Changes")
+    st.caption(f"Every change saved from the dashboard's edit mode or the `kb review`, "
+               f"`override`, `link` and `unlink` commands, from `{LOG_FILE}` in the base folder.")
+    log = read_log(kb_dir())
+    for problem in log.problems:
+        st.warning(problem.render())
+    df = log_frame(log.records)
+    if df.empty:
+        st.info("No change has been saved yet.")
+    else:
+        claims = sorted(c for c in df["claim id"].unique() if c)
+        editors = sorted(e for e in df["editor"].unique() if e)
+        wanted_claim = [c for c in st.query_params.get_all("claim") if c in claims]
+        wanted_editor = [e for e in st.query_params.get_all("editor") if e in editors]
+        left, right = st.columns(2)
+        pick_claims = left.multiselect("Claim", claims, default=wanted_claim,
+                                       key="changes_claim")
+        pick_editors = right.multiselect("Editor", editors, default=wanted_editor,
+                                         key="changes_editor")
+        st.query_params["claim"] = pick_claims
+        st.query_params["editor"] = pick_editors
+        view = df
+        if pick_claims:
+            view = view[view["claim id"].isin(pick_claims)]
+        if pick_editors:
+            view = view[view["editor"].isin(pick_editors)]
+        st.caption(f"{len(view)} of {len(df)} changes, newest first.")
+        st.dataframe(view.iloc[::-1].drop(columns=["claim id"]), hide_index=True,
+                     width="stretch", key="changes_table", column_config={
+                         "claim": st.column_config.LinkColumn(
+                             "claim", display_text=r"claim=(.*)$"),
+                         "change": st.column_config.TextColumn(width="large")})
+    st.subheader("Verdicts changed since a revision")
+    since_revision(data, "changes")
+
+
+def since_revision_panel(data: Loaded) -> None:
+    """The overview's small view of `kb diff`: folded until opened."""
+    with st.expander("Verdicts changed since a revision"):
+        since_revision(data, "overview")
+
+
+def since_revision(data: Loaded, key: str) -> None:
+    """Verdicts, certainties, flags and links that differ from a git revision (or another
+    base folder) of this base: `kb diff REV` in the dashboard."""
+    rev = st.text_input("Git revision or folder", value="HEAD", key=f"{key}_since",
+                        help="HEAD is the last commit; HEAD~5, a tag, a commit id or the path "
+                             "of another base folder also work.")
+    if not st.toggle("Compare", key=f"{key}_since_on"):
+        return
+    try:
+        changes = _compare(kb_dir(), rev.strip(), data)
+    except VersionError as exc:
+        st.error(str(exc))
+        return
+    if not changes:
+        st.success(f"No verdict, certainty, long-term flag, override, review status or link "
+                   f"differs from {md_escape(rev)}.")
+        return
+    table = pd.DataFrame(rows(changes), columns=["claim", "verdict", "certainty",
+                                                 "lacking long-term", "override", "review",
+                                                 "links", "why"])
+    st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_since_table",
+                 column_config={"why": st.column_config.TextColumn(width="large")})
+
+
+def _compare(root: str, rev: str, data: Loaded) -> list:
+    commit = revision_id(rev, root)
+    old = load_version(rev, root) if commit is None else _at_commit(root, commit)
+    return compare(old, Version(root, data.kb, data.report, data.grades))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading that version…")
+def _at_commit(root: str, commit: str) -> Version:
+    return load_version(commit, root)
