@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import nav
+from dashboard import links
 from dashboard.data import Loaded, load
-from dashboard.ui import VERDICT_COLOURS, esc, md_escape, page_link
+from dashboard.ui import VERDICT_COLOURS, esc, md_escape, page_link, term
 from kb.text import safe_url
 from kb.model import Verdict
 
@@ -52,9 +52,9 @@ def article_html(data: Loaded, page: int = 1) -> tuple[str, int]:
 
 
 def legend_html() -> str:
-    items = [f'<span><span style="display:inline-block;width:0.9rem;height:0.9rem;'
-             f'background:{VERDICT_COLOURS[v]};border:1px solid #555;vertical-align:middle">'
-             f"</span> {esc(v.icon)} {esc(v.label)}</span>" for v in Verdict]
+    items = [f'<span title="{esc(term("verdict", v.value).text)}">'
+             f'<span class="kb-swatch" style="background:{VERDICT_COLOURS[v]}"></span>'
+             f"{esc(v.icon)} {esc(v.label)}</span>" for v in Verdict]
     return f'<div class="kb-legend">{"".join(items)}</div>'
 
 
@@ -86,6 +86,5 @@ def render() -> None:
     st.subheader("Claims in reading order")
     for number, claim in enumerate(kb.claims, start=1):
         g = data.grades[claim.id]
-        nav.link("claim", f"{number}. {g.verdict.icon} {g.verdict.label} — "
-                 f"{md_escape(claim.statement)}",
-                 claim=claim.id)
+        links.link("claim", f"{number}. {g.verdict.icon} {g.verdict.label} — "
+                   f"{md_escape(claim.statement)}", claim=claim.id)

@@ -7,11 +7,13 @@ import hashlib
 import os
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import networkx as nx
 import streamlit as st
 
 from kb.grading import Grade, grade_all
+from kb.tables import claim_rows, study_label
 from kb.graph import build_graph
 from kb.anchors import Span, index_for
 from kb.cache import load_kb_cached, open_store, read_bytes
@@ -65,9 +67,23 @@ class Loaded:
     def claim_ids(self) -> list[str]:
         return [c.id for c in self.kb.claims]
 
+    @cached_property
+    def claim_rows(self) -> list[dict[str, Any]]:
+        """The claims table's rows (see `kb.tables.claim_rows`), built once per base."""
+        return claim_rows(self.kb, self.grades)
+
+    @cached_property
+    def short_statements(self) -> dict[str, str]:
+        return {r["id"]: r["short_statement"] for r in self.claim_rows}
+
     def claim_label(self, claim_id: str) -> str:
-        """How a claim is named in pickers: its verdict's icon and its id."""
-        return f"{self.grades[claim_id].verdict.icon} {claim_id}"
+        """How a claim is named in pickers and lists: its verdict's icon and its words."""
+        return (f"{self.grades[claim_id].verdict.icon} "
+                f"{self.short_statements.get(claim_id, claim_id)}")
+
+    def study_label(self, key: str) -> str:
+        """How a study is named: 'Author et al. year'."""
+        return study_label(self.kb, key)
 
     @cached_property
     def graph(self) -> nx.DiGraph:
