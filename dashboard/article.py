@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import links
 from dashboard.data import Loaded, load
-from dashboard.ui import VERDICT_COLOURS, esc, md_escape, page_link, term
+from dashboard.ui import VERDICT_COLOURS, claim_list_html, esc, md_escape, page_link, term
 from kb.text import safe_url
 from kb.model import Verdict
 
@@ -84,7 +83,5 @@ def render() -> None:
     st.markdown(html, unsafe_allow_html=True)
     st.divider()
     st.subheader("Claims in reading order")
-    for number, claim in enumerate(kb.claims, start=1):
-        g = data.grades[claim.id]
-        links.link("claim", f"{number}. {g.verdict.icon} {g.verdict.label} — "
-                   f"{md_escape(claim.statement)}", claim=claim.id)
+    st.markdown(claim_list_html(data, [c.id for c in kb.claims], numbered=True),
+                unsafe_allow_html=True)

@@ -21,6 +21,7 @@ from dashboard.ui import (
     html_link,
     html_table,
     kind_label,
+    linked_text,
     md_escape,
     stance_label,
     term,
@@ -30,7 +31,7 @@ from dashboard.ui import (
 from kb.graph import claim_node, neighbourhood, review_overlap
 from kb.model import Certainty, Claim
 from kb.rules import RULES
-from kb.tables import NOT_REPORTED, evidence_rows, split_on_keys
+from kb.tables import NOT_REPORTED, evidence_rows
 
 NEIGHBOURS = 80
 STANCES = ["supports", "refutes", "mixed", "context"]
@@ -154,18 +155,6 @@ def header(data: Loaded, claim: Claim) -> None:
                help=term_help("kind", claim.kind.value, data.kb.settings))
 
 
-def why_markdown(data: Loaded, reason: str, keys: list[str]) -> str:
-    """The rule's reason with every study key as a link to its study, named by author."""
-    out = []
-    for text, key in split_on_keys(reason, keys):
-        if key is None:
-            out.append(md_escape(text))
-        else:
-            out.append(f"[{md_escape(data.study_label(key))}]"
-                       f"({links.url('studies', study=key)})")
-    return "".join(out)
-
-
 def verdict(data: Loaded, claim: Claim) -> None:
     kb = data.kb
     g = data.grades[claim.id]
@@ -185,7 +174,7 @@ def verdict(data: Loaded, claim: Claim) -> None:
                        f"follows patients for {kb.settings.long_term_weeks:g} weeks or more.")
         keys = [e.study for e in claim.evidence]
         reason = g.reason.removeprefix(f"{g.rule}: ")
-        st.markdown(f"**Why:** {why_markdown(data, reason, keys)}")
+        st.markdown(f"**Why:** {linked_text(data, reason, keys, markdown=True)}")
         rule = next((r for r in RULES if r.id == g.rule), None)
         meaning = term("rule", g.rule, kb.settings)
         with st.expander(f"Rule {meaning.term}: {meaning.text}" if meaning.text

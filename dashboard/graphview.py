@@ -149,7 +149,6 @@ def graph_spec(kb: KnowledgeBase, grades: Mapping[str, Grade], graph: nx.DiGraph
             "limit": {"expr": "width * 0.24"}}
     return {
         "height": height,
-        "padding": 4,
         "config": {"view": {"stroke": None}},
         "layer": [
             {"data": {"values": edges},

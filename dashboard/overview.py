@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -19,6 +18,7 @@ from dashboard.ui import (
     html_link,
     html_table,
     kind_label,
+    linked_text,
     md_escape,
     term_help,
     term_html,
@@ -26,7 +26,6 @@ from dashboard.ui import (
 )
 from kb.model import Certainty, ClaimKind, Verdict
 from kb.report import ReportMeta, render_html
-from kb.tables import split_on_keys
 
 PAGE_SIZE = 50
 VERDICTS = [Verdict.SUPPORTED, Verdict.LIMITED, Verdict.MIXED, Verdict.CONTRADICTED,
@@ -79,8 +78,9 @@ def _filters(rows: list[dict], settings) -> list[dict]:
     return view
 
 
-def claims_table(rows: list[dict], settings, label: Callable[[str], str]) -> str:
+def claims_table(rows: list[dict], data: Loaded) -> str:
     """The triage table: words first (statement, verdict, rule), ids in small print."""
+    settings = data.kb.settings
     headers = [("Claim", "Claim"), (term_html("term", "verdict", "Verdict", settings), "Verdict"),
                (term_html("term", "rule", "Rule", settings), "Rule"),
                (term_html("term", "reason", "Reason", settings), "Reason"),
@@ -98,20 +98,13 @@ def claims_table(rows: list[dict], settings, label: Callable[[str], str]) -> str
             o = Verdict(r["override"]["verdict"])
             verdict += f"<br><small>Editor: {esc(o.icon)} {esc(o.label)}</small>"
         rule = term_html("rule", r["rule"], settings=settings)
-        reason = reason_html(r["reason"].removeprefix(f"{r['rule']}: "),
-                             [e["study"] for e in r["evidence"]], label)
+        reason = linked_text(data, r["reason"].removeprefix(f"{r['rule']}: "),
+                             [e["study"] for e in r["evidence"]])
         studies = (f"{r['studies']}<br><small>{r['supports']} for · {r['refutes']} against"
                    f" · {r['mixed']} mixed</small>")
         cells.append([claim, verdict, rule, reason, studies])
     return html_table(headers, cells, numeric=frozenset({4}), row_ids=[r["id"] for r in rows],
                       widths=[30, 14, 9, 38, 9])
-
-
-def reason_html(reason: str, keys: list[str], label: Callable[[str], str]) -> str:
-    """A rule's reason with each study key as a link to the study, named by author and year."""
-    return "".join(esc(text) if key is None else
-                   html_link(links.url("studies", study=key), label(key), f"study key {key}")
-                   for text, key in split_on_keys(reason, keys))
 
 
 def render() -> None:
@@ -141,7 +134,7 @@ def render() -> None:
     if not part:
         st.info("No claim matches these filters.")
     else:
-        st.markdown(claims_table(part, kb.settings, data.study_label), unsafe_allow_html=True)
+        st.markdown(claims_table(part, data), unsafe_allow_html=True)
     c1, c2 = st.columns(2)
     with c1:
         export = pd.DataFrame(view, columns=CSV_COLUMNS)

@@ -15,6 +15,7 @@ from dashboard.ui import (
     esc,
     filtered,
     html_link,
+    claim_list_html,
     html_table,
     md_escape,
     page_of,
@@ -128,8 +129,8 @@ def _detail(data: Loaded, key: str) -> bool:
     citing = data.citing.get(key, [])
     if not citing:
         st.caption("No claim cites this study.")
-    for cid in citing:
-        links.link("claim", md_escape(data.claim_label(cid)), help=f"claim id {cid}", claim=cid)
+    else:
+        st.markdown(claim_list_html(data, citing), unsafe_allow_html=True)
     st.subheader("Impact: verdicts without this study",
                  help="What each claim's verdict would be if this study were retracted.")
     rows = claims_resting_on(kb, key, data.report, data.grades)

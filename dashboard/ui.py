@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import urllib.parse
 from functools import lru_cache
 
@@ -12,6 +13,7 @@ import streamlit as st
 from kb.glossary import Entry, lookup
 from kb.grading import Grade
 from kb.model import Certainty, KnowledgeBase, Settings, Verdict
+from kb.tables import split_on_keys
 from kb.text import doi_url, pubmed_url, safe_url, short_citation
 
 # Okabe-Ito palette (distinguishable with common colour-vision deficiencies); every use of a
@@ -246,3 +248,41 @@ def legend_items(items: list[tuple[str, str, str]], round_: bool = False) -> str
         f'<span title="{esc(tip)}"><span class="kb-swatch{shape}" '
         f'style="background:{colour}"></span>{esc(label)}</span>'
         for colour, label, tip in items) + "</div>"
+
+
+def claim_list_html(data: object, claim_ids: list[str], numbered: bool = False) -> str:
+    """Claims as a wrapping list of links: verdict icon and full statement, the id on hover."""
+    grades = data.grades  # type: ignore[attr-defined]
+    kb = data.kb  # type: ignore[attr-defined]
+    statements = {c: (claim.statement if (claim := kb.claim(c)) else c) for c in claim_ids}
+    tag = "ol" if numbered else "ul"
+    items = "".join(
+        f"<li>{esc(grades[c].verdict.icon)} {esc(grades[c].verdict.label)} — "
+        f'<a href="./claim?{urllib.parse.urlencode({"claim": c})}" target="_self" '
+        f'title="claim id {esc(c)}">{esc(statements.get(c, c))}</a></li>'
+        for c in claim_ids)
+    return f'<{tag} class="kb-claims">{items}</{tag}>'
+
+
+_ID_LIKE = re.compile(r"[a-z0-9][a-z0-9-]*-[a-z0-9-]*[a-z0-9]")
+
+
+def linked_text(data: object, text: str, study_keys: list[str], markdown: bool = False) -> str:
+    """Text (a rule's reason, an editor's note) with the study keys and claim ids in it turned
+    into links named in words: 'Gattie et al. 2021', a claim's short statement."""
+    kb = data.kb  # type: ignore[attr-defined]
+    claims = [c for c in set(_ID_LIKE.findall(text)) if kb.claim(c) is not None]
+    out = []
+    for piece, key in split_on_keys(text, [*study_keys, *claims]):
+        if key is None:
+            out.append(md_escape(piece) if markdown else esc(piece))
+            continue
+        if key in claims and key not in study_keys:
+            url, label = page_link("claim", claim=key), data.short_statements.get(key, key)  # type: ignore[attr-defined]
+            tip = f"claim id {key}"
+        else:
+            url, label = page_link("studies", study=key), data.study_label(key)  # type: ignore[attr-defined]
+            tip = f"study key {key}"
+        out.append(f"[{md_escape(label)}]({url})" if markdown else
+                   f'<a href="{esc(url)}" target="_self" title="{esc(tip)}">{esc(label)}</a>')
+    return "".join(out)
