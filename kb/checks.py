@@ -10,7 +10,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 from kb.anchors import index_for, sha256_text
-from kb.model import QUALITY_RATINGS, KnowledgeBase, ReviewStatus
+from kb.model import (
+    QUALITY_RATINGS,
+    Effect,
+    EffectMeasure,
+    KnowledgeBase,
+    ReviewStatus,
+    expected_certainty,
+)
 from kb.problems import Problem, error, warning
 
 Check = Callable[[KnowledgeBase], Iterator[Problem]]
@@ -174,6 +181,58 @@ def check_reviews(kb: KnowledgeBase) -> Iterator[Problem]:
                           path=f"claims[{idx}]")
 
 
+def check_effects(kb: KnowledgeBase) -> Iterator[Problem]:
+    """GRADE fields of each link: certainty against design and domains, effect numbers."""
+    for idx, claim in kb.claims_with_index():
+        for j, link in enumerate(claim.evidence):
+            base = f"claims[{idx}].evidence[{j}]"
+            appraisal = kb.studies.get(link.study)
+            expected = None if appraisal is None else expected_certainty(appraisal.design, link)
+            if expected is not None and expected is not link.certainty:
+                moves = [f"-{d.level.steps} {d.domain.value}" for d in link.downgrades]
+                moves += [f"+{u.level.steps} {u.domain.value}" for u in link.upgrades]
+                yield warning(
+                    "certainty-inconsistent", kb.claims_file, kb.line_of(f"{base}.certainty"),
+                    f"claim '{claim.id}', link to '{link.study}': certainty "
+                    f"'{link.certainty.value}' but a {appraisal.design.value} "  # type: ignore[union-attr]
+                    f"({', '.join(moves) or 'no downgrades'}) gives '{expected.value}'",
+                    "set the certainty GRADE gives, or list the downgrades/upgrades that "
+                    "explain it", path=f"{base}.certainty")
+            if link.effect is not None:
+                yield from _effect_problems(kb, claim.id, link.study, link.effect, f"{base}.effect")
+
+
+def _effect_problems(kb: KnowledgeBase, claim_id: str, study: str, effect: Effect,
+                     path: str) -> Iterator[Problem]:
+    where = f"claim '{claim_id}', link to '{study}'"
+    if effect.measure is EffectMeasure.NARRATIVE:
+        if not (effect.text or "").strip():
+            yield error("effect-narrative-no-text", kb.claims_file, kb.line_of(path),
+                        f"{where}: a narrative effect without 'text'",
+                        "say the finding in your own words under 'text:'", path=path)
+        return
+    if effect.value is None:
+        yield error("effect-no-value", kb.claims_file, kb.line_of(path),
+                    f"{where}: a {effect.measure.value} effect without 'value'",
+                    "give the point estimate read in the record, or use measure: narrative "
+                    "with 'text'", path=path)
+    numbers = [(n, v) for n, v in (("ci_low", effect.ci_low), ("value", effect.value),
+                                   ("ci_high", effect.ci_high)) if v is not None]
+    if effect.measure.is_ratio and any(v <= 0 for _, v in numbers):
+        yield error("effect-ratio-not-positive", kb.claims_file, kb.line_of(path),
+                    f"{where}: a {effect.measure.value} must be above 0",
+                    "ratios are positive; check the sign or the measure", path=path)
+    if any(a[1] > b[1] for a, b in zip(numbers, numbers[1:])):
+        shown = ", ".join(f"{n} {v:g}" for n, v in numbers)
+        yield error("effect-interval-order", kb.claims_file, kb.line_of(path),
+                    f"{where}: expected ci_low <= value <= ci_high, got {shown}",
+                    "check the numbers against the record", path=path)
+    if (effect.ci_low is None) != (effect.ci_high is None):
+        yield warning("effect-interval-incomplete", kb.claims_file, kb.line_of(path),
+                      f"{where}: only one bound of the confidence interval is given",
+                      "give both ci_low and ci_high, or neither", path=path)
+
+
 def _did_you_mean(key: str, known: object) -> str:
     import difflib
 
@@ -188,6 +247,7 @@ CHECKS: tuple[Check, ...] = (
     check_quotes,
     check_article,
     check_reviews,
+    check_effects,
 )
 
 
@@ -203,8 +263,12 @@ CODES: dict[Check, tuple[str, ...]] = {
     check_article: ("article-unhashed", "article-changed"),
     check_reviews: ("override-no-rationale", "review-incomplete", "claim-not-checkable-reason",
                     "claim-no-evidence"),
+    check_effects: ("certainty-inconsistent", "effect-narrative-no-text", "effect-no-value",
+                    "effect-ratio-not-positive", "effect-interval-order",
+                    "effect-interval-incomplete"),
 }
-PER_CLAIM: tuple[Check, ...] = (check_evidence_links, check_quotes, check_reviews)
+PER_CLAIM: tuple[Check, ...] = (check_evidence_links, check_quotes, check_reviews,
+                                check_effects)
 
 
 def run_checks(kb: KnowledgeBase, checks: tuple[Check, ...] = CHECKS) -> Iterator[Problem]:

@@ -76,6 +76,35 @@ _DESIGN_LABELS = {
 }
 
 
+class GradeStart(enum.StrEnum):
+    """How GRADE rates a design's evidence before downgrades and upgrades (`GRADE_START`)."""
+
+    HIGH = "high"  # randomised evidence starts high
+    LOW = "low"  # observational evidence starts low
+    AS_RATED = "as-rated"  # reviews: the review's own rating; checked only when downgrades given
+    NOT_RATED = "not-rated"  # opinion, guidance, narrative, laboratory: no GRADE rating
+
+
+# The starting level of each design (GRADE handbook 5.1). A design missing here is not
+# checked for certainty consistency; add new designs to this table when the vocabulary grows.
+GRADE_START: dict[Design, GradeStart] = {
+    Design.UMBRELLA_REVIEW: GradeStart.AS_RATED,
+    Design.SYSTEMATIC_REVIEW_META_ANALYSIS: GradeStart.AS_RATED,
+    Design.SYSTEMATIC_REVIEW: GradeStart.AS_RATED,
+    Design.RCT: GradeStart.HIGH,
+    Design.NON_RANDOMISED_TRIAL: GradeStart.LOW,
+    Design.COHORT: GradeStart.LOW,
+    Design.CASE_CONTROL: GradeStart.LOW,
+    Design.CROSS_SECTIONAL: GradeStart.LOW,
+    Design.CASE_SERIES: GradeStart.LOW,
+    Design.CASE_REPORT: GradeStart.LOW,
+    Design.NARRATIVE_REVIEW: GradeStart.NOT_RATED,
+    Design.GUIDELINE: GradeStart.NOT_RATED,
+    Design.LABORATORY: GradeStart.NOT_RATED,
+    Design.EXPERT_OPINION: GradeStart.NOT_RATED,
+}
+
+
 class Stance(enum.StrEnum):
     SUPPORTS = "supports"
     REFUTES = "refutes"
@@ -306,6 +335,8 @@ class Appraisal(_Strict):
     includes: list[Key] = Field(default_factory=list,
                                 description="Included studies that are also in the bibliography.")
     summary: str | None = None
+    checked: dt.date | None = Field(None, description=(
+        "When the summary was last re-verified against its record."))
     caveat: str | None = Field(None, description=(
         "What the stored records did not show (a truncated abstract, a field from a secondary "
         "source), so readers know the limits of the appraisal."))
@@ -323,6 +354,90 @@ class Pico(_Strict):
     outcome: str | None = None
 
 
+class EffectMeasure(enum.StrEnum):
+    """How an effect is expressed: differences (MD, SMD, RD), ratios (RR, OR, HR) or words."""
+
+    MD = "MD"
+    SMD = "SMD"
+    RR = "RR"
+    OR = "OR"
+    RD = "RD"
+    HR = "HR"
+    NARRATIVE = "narrative"
+
+    @property
+    def is_ratio(self) -> bool:
+        """Ratios are pooled on the log scale; their line of no effect is 1, not 0."""
+        return self in (EffectMeasure.RR, EffectMeasure.OR, EffectMeasure.HR)
+
+    @property
+    def no_effect(self) -> float:
+        return 1.0 if self.is_ratio else 0.0
+
+
+class Effect(_Strict):
+    """The effect a link reports, as read in a stored record (`source`)."""
+
+    measure: EffectMeasure
+    value: float | None = Field(None, description="Point estimate (absent for 'narrative').")
+    ci_low: float | None = Field(None, description="Lower bound of the 95% confidence interval.")
+    ci_high: float | None = Field(None, description="Upper bound of the 95% confidence interval.")
+    unit: str | None = Field(None, description="Scale or unit, e.g. 'VAS 0-10'.")
+    direction: str | None = Field(None, description=(
+        "Which way is benefit, e.g. 'lower is better'."))
+    timepoint: str | None = Field(None, description="The follow-up the number belongs to.")
+    comparator: str | None = None
+    source: Annotated[str, Field(pattern=r"^https?://")] | None = Field(None, description=(
+        "Address of the record the number was read in."))
+    text: str | None = Field(None, description=(
+        "The finding in our words (required when the measure is 'narrative')."))
+
+    @property
+    def timepoint_weeks(self) -> float | None:
+        return None if self.timepoint is None else parse_duration(self.timepoint)
+
+
+class GradeLevel(enum.StrEnum):
+    """How much a GRADE domain moves certainty: one level (serious) or two (very serious)."""
+
+    SERIOUS = "serious"
+    VERY_SERIOUS = "very-serious"
+
+    @property
+    def steps(self) -> int:
+        return 2 if self is GradeLevel.VERY_SERIOUS else 1
+
+
+class DowngradeDomain(enum.StrEnum):
+    RISK_OF_BIAS = "risk-of-bias"
+    INCONSISTENCY = "inconsistency"
+    INDIRECTNESS = "indirectness"
+    IMPRECISION = "imprecision"
+    PUBLICATION_BIAS = "publication-bias"
+
+
+class UpgradeDomain(enum.StrEnum):
+    LARGE_EFFECT = "large-effect"
+    DOSE_RESPONSE = "dose-response"
+    PLAUSIBLE_CONFOUNDING = "plausible-confounding"
+
+
+class Downgrade(_Strict):
+    """A GRADE domain that lowered the certainty of a link, and why."""
+
+    domain: DowngradeDomain
+    level: GradeLevel
+    reason: Text
+
+
+class Upgrade(_Strict):
+    """A GRADE domain that raised the certainty of (observational) evidence, and why."""
+
+    domain: UpgradeDomain
+    level: GradeLevel
+    reason: Text
+
+
 class EvidenceLink(_Strict):
     """One study bearing on one claim."""
 
@@ -333,10 +448,40 @@ class EvidenceLink(_Strict):
     follow_up: Duration | None = Field(None, description="The horizon this evidence speaks to.")
     locator: str | None = None
     note: Text
+    participants: int | None = Field(None, ge=1, description=(
+        "Number analysed in the comparison the link is about."))
+    effect: Effect | None = None
+    downgrades: list[Downgrade] = Field(default_factory=list)
+    upgrades: list[Upgrade] = Field(default_factory=list)
+    checked: dt.date | None = Field(None, description=(
+        "When the note was last re-verified against its record."))
 
     @property
     def follow_up_weeks(self) -> float | None:
         return None if self.follow_up is None else parse_duration(self.follow_up)
+
+
+def expected_certainty(design: Design, link: EvidenceLink) -> Certainty | None:
+    """The certainty GRADE gives a link: its design's start minus downgrades plus upgrades.
+
+    None when the design is not rated, or is a review whose link gives no downgrades or
+    upgrades (a review's own rating is then taken as it is).
+
+    >>> link = EvidenceLink(study="x", stance="supports", certainty="low", note="n",
+    ...                     downgrades=[{"domain": "risk-of-bias", "level": "serious",
+    ...                                  "reason": "no blinding"}])
+    >>> expected_certainty(Design.RCT, link)
+    <Certainty.MODERATE: 'moderate'>
+    """
+    start = GRADE_START.get(design, GradeStart.NOT_RATED)
+    if start is GradeStart.NOT_RATED:
+        return None
+    if start is GradeStart.AS_RATED and not (link.downgrades or link.upgrades):
+        return None
+    rank = Certainty.LOW.rank if start is GradeStart.LOW else Certainty.HIGH.rank
+    rank -= sum(d.level.steps for d in link.downgrades)
+    rank += sum(u.level.steps for u in link.upgrades)
+    return Certainty.from_rank(rank)
 
 
 class Override(_Strict):

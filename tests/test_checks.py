@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from conftest import KB_MIN, ROOT, make_kb
 from kb.load import load_kb
 from kb.problems import Report, Severity, error, warning
@@ -65,3 +67,85 @@ def test_warnings_for_editors(tmp_path: Path) -> None:
     _, report = load_kb(str(make_kb(tmp_path, claims=text)))
     assert report.valid
     assert {p.code for p in report.warnings} == {"claim-not-checkable-reason", "review-incomplete"}
+
+
+def _line_of(text: str, needle: str, after: str = "") -> int:
+    start = text.index(after) if after else 0
+    return text[:text.index(needle, start)].count("\n") + 1
+
+
+def test_certainty_against_design_and_downgrades(tmp_path: Path) -> None:
+    text = (KB_MIN / "claims.yaml").read_text(encoding="utf-8")
+    # One downgrade fewer: an RCT down one level is moderate, but the link says low.
+    text = text.replace("          - {domain: imprecision, level: serious, reason: One small trial.}\n",
+                        "")
+    _, report = load_kb(str(make_kb(tmp_path, claims=text)))
+    line = _line_of(text, "certainty: low", after="study: alpha2020trial")
+    assert report.codes() == [("certainty-inconsistent", "claims.yaml", line)]
+    problem = report.warnings[0]
+    assert problem.path == "claims[1].evidence[1].certainty"
+    assert "short-term-pain" in problem.message and "alpha2020trial" in problem.message
+    assert "'moderate'" in problem.message
+
+
+@pytest.mark.parametrize(("design", "downgrades", "upgrades", "certainty", "flagged"), [
+    ("rct", [], [], "high", False),
+    ("rct", [], [], "low", True),
+    ("rct", [("risk-of-bias", "very-serious")], [], "low", False),
+    ("rct", [("risk-of-bias", "very-serious"), ("imprecision", "very-serious")], [],
+     "very-low", False),  # never below very low
+    ("cohort", [], [], "low", False),
+    ("cohort", [], [("large-effect", "serious")], "moderate", False),
+    ("cohort", [], [], "moderate", True),
+    # A review's own rating stands unless the link gives the domains it rated down.
+    ("systematic-review", [], [], "very-low", False),
+    ("systematic-review", [("inconsistency", "serious")], [], "low", True),
+    ("expert-opinion", [], [], "high", False),
+])
+def test_grade_start_levels(tmp_path: Path, design: str, downgrades: list[tuple[str, str]],
+                            upgrades: list[tuple[str, str]], certainty: str,
+                            flagged: bool) -> None:
+    text = (KB_MIN / "claims.yaml").read_text(encoding="utf-8")
+    text = text.replace("design: cross-sectional", f"design: {design}")
+    moves = "".join(f"        {kind}:\n" + "".join(
+        f"          - {{domain: {d}, level: {lv}, reason: A reason.}}\n" for d, lv in items)
+        for kind, items in (("downgrades", downgrades), ("upgrades", upgrades)) if items)
+    text = text.replace("        certainty: low\n        note: Few harms were reported.\n",
+                        f"        certainty: {certainty}\n        note: Few harms were reported.\n"
+                        + moves)
+    _, report = load_kb(str(make_kb(tmp_path, claims=text)))
+    assert report.valid
+    assert [p.path for p in report.warnings if p.code == "certainty-inconsistent"] == (
+        ["claims[0].evidence[0].certainty"] if flagged else [])
+
+
+@pytest.mark.parametrize(("effect", "code"), [
+    ("{measure: OR, value: -1.5}", "effect-ratio-not-positive"),
+    ("{measure: MD, ci_low: -1, ci_high: 1}", "effect-no-value"),
+    ("{measure: MD, value: 3, ci_low: -1, ci_high: 1}", "effect-interval-order"),
+    ("{measure: MD, value: -0.5, ci_low: -1}", "effect-interval-incomplete"),
+])
+def test_effect_numbers_are_checked(tmp_path: Path, effect: str, code: str) -> None:
+    text = (KB_MIN / "claims.yaml").read_text(encoding="utf-8")
+    text = text.replace("        note: Few harms were reported.\n",
+                        f"        note: Few harms were reported.\n        effect: {effect}\n")
+    _, report = load_kb(str(make_kb(tmp_path, claims=text)))
+    assert report.codes() == [(code, "claims.yaml", _line_of(text, "effect:"))]
+    assert all(p.hint for p in report)
+
+
+def test_effect_fields_load_and_derive_weeks(tmp_path: Path) -> None:
+    text = (KB_MIN / "claims.yaml").read_text(encoding="utf-8").replace(
+        "        note: One trial favours needling.\n",
+        "        note: One trial favours needling.\n        participants: 60\n"
+        "        checked: 2026-12-02\n"
+        "        effect: {measure: MD, value: -1.2, ci_low: -2.0, ci_high: -0.4, unit: VAS 0-10,"
+        " direction: lower is better, timepoint: 3 months, comparator: sham,"
+        " source: 'https://example.org/alpha'}\n")
+    kb, report = load_kb(str(make_kb(tmp_path, claims=text)))
+    assert report.valid and not report.warnings
+    link = kb.claims[1].evidence[1]
+    assert link.participants == 60 and str(link.checked) == "2026-12-02"
+    assert link.effect is not None and link.effect.timepoint_weeks == 13.0
+    assert (link.effect.value, link.effect.ci_low, link.effect.ci_high) == (-1.2, -2.0, -0.4)
+    assert [d.domain.value for d in link.downgrades] == ["risk-of-bias", "imprecision"]

@@ -32,6 +32,8 @@ CASES = [
     ("not_utf8", "file-encoding", 34),
     ("top_level_list", "schema-type", 1),
     ("bad_quality_rating", "schema-vocabulary", 16),
+    ("effect_interval", "effect-interval-order", 53),
+    ("narrative_no_text", "effect-narrative-no-text", 41),
 ]
 
 
