@@ -14,6 +14,8 @@ from dashboard.data import Loaded, fingerprint, kb_dir, load
 from dashboard.ui import (
     LONG_TERM_ICON,
     download_csv,
+    from_url,
+    to_url,
     esc,
     html_link,
     html_table,
@@ -43,27 +45,35 @@ def _filters(rows: list[dict], settings) -> list[dict]:
     shown = [v.value for v in VERDICTS
              if counts.get(v.value, 0) or v is not Verdict.NOT_GRADED]
     meanings = "\n".join(f"- {term_help('verdict', v)}" for v in shown)
+    from_url("ov_verdict", "verdict", shown)
     verdicts = st.pills(
         "Verdict (choose one or more to filter the table)", shown, selection_mode="multi",
-        key="verdict", bind="query-params",
+        key="ov_verdict",
         format_func=lambda v: f"{Verdict(v).icon} {Verdict(v).label} · {int(counts.get(v, 0))}",
         help=meanings)
     lacking = sum(r["lacking_long_term"] for r in rows)
+    from_url("ov_lacking", "lacking", kind="bool")
     only_lacking = st.toggle(f"{LONG_TERM_ICON} Only claims lacking long-term trials ({lacking})",
-                             key="lacking", bind="query-params",
+                             key="ov_lacking",
                              help=term_help("term", "lacking-long-term", settings))
     with st.container(border=True):
         f1, f2, f3 = st.columns(3)
         present = {r["kind"] for r in rows if r["kind"]}
-        kinds = f1.multiselect("Kind of claim", [k.value for k in ClaimKind if k.value in present],
-                               key="kind", bind="query-params", format_func=kind_label,
+        kind_options = [k.value for k in ClaimKind if k.value in present]
+        from_url("ov_kind", "kind", kind_options)
+        kinds = f1.multiselect("Kind of claim", kind_options, key="ov_kind",
+                               format_func=kind_label,
                                help="\n".join(f"- {term_help('kind', k)}" for k in sorted(present)))
-        certs = f2.multiselect("Certainty", [c.value for c in Certainty], key="certainty",
-                               bind="query-params",
+        cert_options = [c.value for c in Certainty]
+        from_url("ov_certainty", "certainty", cert_options)
+        certs = f2.multiselect("Certainty", cert_options, key="ov_certainty",
                                format_func=lambda c: Certainty(c).label,
                                help=term_help("certainty", "grade"))
-        query = f3.text_input("Search claims", key="q", bind="query-params",
+        from_url("ov_search", "q", kind="text")
+        query = f3.text_input("Search claims", key="ov_search",
                               placeholder="words from the quote or the statement")
+    to_url({"verdict": verdicts, "kind": kinds, "certainty": certs, "q": query,
+            "lacking": only_lacking})
     needle = query.lower()
 
     def keep(r: dict) -> bool:

@@ -286,3 +286,39 @@ def linked_text(data: object, text: str, study_keys: list[str], markdown: bool =
         out.append(f"[{md_escape(label)}]({url})" if markdown else
                    f'<a href="{esc(url)}" target="_self" title="{esc(tip)}">{esc(label)}</a>')
     return "".join(out)
+
+
+# --- filters that live in the URL --------------------------------------------------------
+
+def from_url(key: str, param: str, options: list[str] | None = None,
+             kind: str = "list") -> None:
+    """Before a filter widget is drawn: take its value from the URL parameter the first time
+    (a shared link, a reload). Streamlit's own binding writes formatted labels into the URL;
+    this keeps the codes (`?verdict=limited`)."""
+    if key in st.session_state:
+        return
+    values = st.query_params.get_all(param)
+    if options is not None:
+        values = [v for v in values if v in options]
+    if kind == "list":
+        st.session_state[key] = list(dict.fromkeys(values))
+    elif kind == "bool":
+        st.session_state[key] = bool(values) and values[0].lower() in ("1", "true", "yes")
+    elif values:
+        st.session_state[key] = values[0]
+
+
+def to_url(values: dict[str, object]) -> None:
+    """After the filters: the URL holds their values (empty ones left out), so the view can
+    be shared."""
+    for param, value in values.items():
+        if isinstance(value, bool):
+            value = ["true"] if value else []
+        elif isinstance(value, str):
+            value = [value] if value else []
+        current = st.query_params.get_all(param)
+        if list(value) != current:  # type: ignore[arg-type]
+            if value:
+                st.query_params[param] = list(value)  # type: ignore[arg-type]
+            elif param in st.query_params:
+                del st.query_params[param]

@@ -34,6 +34,8 @@ GROUPS = {
     "kind": "Kinds of claim",
     "rule": "Verdict rules",
     "tool": "Appraisal tools",
+    "effect": "Effect sizes",
+    "domain": "Why GRADE rates evidence down or up",
     "term": "Other terms",
 }
 
@@ -187,6 +189,51 @@ _ENTRIES: tuple[tuple[str, str, str, str], ...] = (
      "A certainty rating given by the study's own authors with the GRADE method."),
     ("tool", "other", "Other tool",
      "Another appraisal tool, named in the rating."),
+    # effect measures
+    ("effect", "MD", "Mean difference (MD)",
+     "The average difference between the groups on the scale that was measured, such as "
+     "1.5 points less pain on a 0 to 10 scale."),
+    ("effect", "SMD", "Standardised mean difference (SMD)",
+     "The difference between the groups measured in standard deviations, so that studies "
+     "using different scales can be combined. As a rough guide, 0.2 is small, 0.5 moderate "
+     "and 0.8 large."),
+    ("effect", "RR", "Risk ratio (RR)",
+     "How many times more (or less) likely an event is with the treatment than without; 1 "
+     "means no difference."),
+    ("effect", "OR", "Odds ratio (OR)",
+     "Like a risk ratio, but comparing odds; 1 means no difference."),
+    ("effect", "RD", "Risk difference (RD)",
+     "The difference between the groups in the share of people who had an event."),
+    ("effect", "HR", "Hazard ratio (HR)",
+     "How much faster (or slower) an event happens with the treatment over time; 1 means "
+     "no difference."),
+    ("effect", "narrative", "Narrative result",
+     "The study reports its result in words, without a number that can be combined."),
+    ("effect", "ci", "95% confidence interval (CI)",
+     "The range of values within which the true effect probably lies. A wide range means "
+     "an imprecise result; a range that includes 'no difference' means the study could not "
+     "rule out that the treatment does nothing."),
+    # GRADE domains
+    ("domain", "risk-of-bias", "Risk of bias",
+     "Flaws in how the studies were run (for example patients knew which treatment they "
+     "got) that may make results look better or worse than they are."),
+    ("domain", "inconsistency", "Inconsistency",
+     "The studies' results differ from each other more than chance would explain."),
+    ("domain", "indirectness", "Indirectness",
+     "The studies looked at somewhat different people, treatments or outcomes than the "
+     "claim is about."),
+    ("domain", "imprecision", "Imprecision",
+     "Too few patients or events, so the result could easily be quite different."),
+    ("domain", "publication-bias", "Publication bias",
+     "Studies with disappointing results may not have been published, so what we see may "
+     "look better than the truth."),
+    ("domain", "large-effect", "Large effect",
+     "The effect is so large that it is unlikely to be explained by flaws alone."),
+    ("domain", "dose-response", "Dose-response",
+     "More of the treatment gives more effect, which makes a real effect more likely."),
+    ("domain", "plausible-confounding", "Plausible confounding",
+     "Anything that could have distorted the result would have made the effect look "
+     "smaller, so the real effect is probably at least as large."),
     # other terms
     ("term", "claim", "Claim",
      "One statement of the article, tied to its exact words (the quote)."),

@@ -69,7 +69,7 @@ def texts(at: AppTest) -> str:
 def verdict_counts(at: AppTest) -> dict[str, int]:
     """The verdict filter's options read as counts ("Limited evidence · 11"; the icon is
     drawn apart)."""
-    pills = at.button_group(key="verdict")
+    pills = at.button_group(key="ov_verdict")
     out = {}
     for option in pills.options:
         label, _, count = option.rpartition(" · ")
@@ -89,7 +89,7 @@ def test_overview_counts_and_table(monkeypatch) -> None:
     supported = sum(g.verdict.value == "supported" for g in grades.values())
     assert counts["Supported"] == supported
     lacking = sum(g.lacking_long_term for g in grades.values())
-    assert at.toggle(key="lacking").label.endswith(f"({lacking})")
+    assert at.toggle(key="ov_lacking").label.endswith(f"({lacking})")
     assert table_rows(at) == [c.id for c in kb.claims]
     assert f"Claims ({len(kb.claims)} of {len(kb.claims)})" in texts(at)
 
@@ -101,16 +101,30 @@ def test_overview_filters(monkeypatch) -> None:
     kb, report = load_kb(str(ROOT))
     grades = grade_all(kb, report)
     at = run_app(monkeypatch)
-    at.text_input(key="q").input("lidocaine").run()
+    at.text_input(key="ov_search").input("lidocaine").run()
     assert table_rows(at) == ["as-effective-as-lidocaine"]
-    at.text_input(key="q").input("").run()
-    at.toggle(key="lacking").set_value(True).run()
+    at.text_input(key="ov_search").input("").run()
+    at.toggle(key="ov_lacking").set_value(True).run()
     assert table_rows(at) == [c for c, g in grades.items() if g.lacking_long_term]
-    at.toggle(key="lacking").set_value(False).run()
-    at.button_group(key="verdict").set_value(["limited"]).run()
+    at.toggle(key="ov_lacking").set_value(False).run()
+    at.button_group(key="ov_verdict").set_value(["limited"]).run()
     limited = [c for c, g in grades.items() if g.verdict.value == "limited"]
     assert table_rows(at) == limited
     assert f"Claims ({len(limited)} of {len(grades)})" in texts(at)
+    assert at.query_params["verdict"] in ("limited", ["limited"])
+
+
+def test_overview_filters_come_from_the_url(monkeypatch) -> None:
+    from kb.grading import grade_all
+    from kb.load import load_kb
+
+    kb, report = load_kb(str(ROOT))
+    grades = grade_all(kb, report)
+    at = run_app(monkeypatch, verdict="limited", kind="efficacy")
+    wanted = [c.id for c in kb.claims
+              if grades[c.id].verdict.value == "limited" and c.kind.value == "efficacy"]
+    assert wanted and table_rows(at) == wanted
+    assert at.button_group(key="ov_verdict").value == ["limited"]
 
 
 def test_words_not_ids_where_people_read(monkeypatch) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from conftest import ROOT
 from kb.glossary import GROUPS, entries, lookup
+from kb import model
 from kb.model import Certainty, ClaimKind, Design, QualityTool, Settings, Stance, Verdict
 from kb.rules import HORIZONS, RULES
 
@@ -20,6 +21,10 @@ VOCABULARIES = {
     "kind": [k.value for k in ClaimKind],
     "rule": [r.id for r in RULES] + ["not-graded"],
     "tool": [t.value for t in QualityTool],
+    # Effect sizes and GRADE's reasons to rate down or up (summaries of findings).
+    "effect": [m.value for m in getattr(model, "EffectMeasure", ())] + ["ci"],
+    "domain": [d.value for name in ("DowngradeDomain", "UpgradeDomain")
+               for d in getattr(model, name, ())],
     # Words the issue names for lay readers.
     "term": ["pico", "mtrp", "locator", "overlap", "cca", "lacking-long-term", "follow-up",
              "horizon", "stance", "certainty", "verdict", "rule", "override"],
