@@ -80,8 +80,7 @@ def render() -> None:
     html, pages = article_html(data, page)
     if pages > 1:
         st.number_input(f"Part of the article (of {pages})", 1, pages, key="art_page")
-    st.markdown(html, unsafe_allow_html=True)
+    st.html(html)
     st.divider()
     st.subheader("Claims in reading order")
-    st.markdown(claim_list_html(data, [c.id for c in kb.claims], numbered=True),
-                unsafe_allow_html=True)
+    st.html(claim_list_html(data, [c.id for c in kb.claims], numbered=True))

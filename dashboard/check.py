@@ -27,9 +27,8 @@ def render() -> None:
     rows = [[f"<code>{esc(p.location())}</code><br><small>{esc(p.path)}</small>",
              f"{esc(p.severity.value)}<br><small><code>{esc(p.code)}</code></small>",
              esc(p.message), esc(p.hint)] for p in problems[:TABLE_ROWS]]
-    st.markdown(html_table([("Where", "Where"), ("Severity", "Severity"),
-                            ("Problem", "Problem"), ("What to do", "What to do")], rows),
-                unsafe_allow_html=True)
+    st.html(html_table([("Where", "Where"), ("Severity", "Severity"),
+                            ("Problem", "Problem"), ("What to do", "What to do")], rows))
     if len(problems) > TABLE_ROWS:
         st.caption(f"The first {TABLE_ROWS} of {len(problems)} problems; all are listed below.")
     st.code(report.render(), language="text", wrap_lines=True)

@@ -207,7 +207,7 @@ def evidence(data: Loaded, claim: Claim) -> None:
     if not rows:
         st.info("No study is linked to this claim.")
         return
-    st.markdown(evidence_table(rows, kb.settings), unsafe_allow_html=True)
+    st.html(evidence_table(rows, kb.settings))
     with st.expander("Notes, where in each paper, DOI and PubMed"):
         for r in rows:
             where = f" · {term_html('term', 'locator', 'where', kb.settings)}: {esc(r['locator'])}" \

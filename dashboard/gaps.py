@@ -83,7 +83,7 @@ def render() -> None:
     st.markdown(legend_items([(CERTAINTY_COLOURS[c.value], f"{c.label} certainty",
                                term("certainty", c.value, s).text) for c in Certainty],
                              round_=True), unsafe_allow_html=True)
-    st.markdown(gap_table(data, order, matrix), unsafe_allow_html=True)
+    st.html(gap_table(data, order, matrix))
     lacking = [cid for cid, g in data.grades.items() if g.lacking_long_term]
     if lacking:
         st.warning(f"{LONG_TERM_ICON} {len(lacking)} claims about effects or safety lack "

@@ -36,4 +36,4 @@ def render() -> None:
             st.markdown(f"**{md_escape(e.term)}** ({md_escape(GROUPS[e.group])}): "
                         f"{md_escape(e.text)}")
         st.divider()
-    st.markdown(glossary_html(data.kb.settings), unsafe_allow_html=True)
+    st.html(glossary_html(data.kb.settings))

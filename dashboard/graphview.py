@@ -91,7 +91,7 @@ def layout(kb: KnowledgeBase, grades: Mapping[str, Grade], graph: nx.DiGraph,
         text = claim.statement if claim else cid
         pos[n] = (0.0, spread(i, len(claims)))
         nodes.append({"id": n, "kind": "claim", "x": 0.0, "y": pos[n][1],
-                      "label": short_text(text, 40), "full": text,
+                      "label": short_text(text, 70), "full": text,
                       "group": f"{verdict.icon} {verdict.label}",
                       "colour": VERDICT_COLOURS[verdict], "focus": n == focus,
                       "about": f"claim id {cid}"})
@@ -102,7 +102,7 @@ def layout(kb: KnowledgeBase, grades: Mapping[str, Grade], graph: nx.DiGraph,
         group, colour = _study_group(a.design.value if a else "")
         pos[n] = (1.0, spread(i, len(studies)))
         nodes.append({"id": n, "kind": "study", "x": 1.0, "y": pos[n][1],
-                      "label": short_text(study_label(kb, key), 34),
+                      "label": short_text(study_label(kb, key), 40),
                       "full": short_text(ref.fields.get("title", key), 160) if ref else key,
                       "group": a.design.label if a else UNAPPRAISED[0], "colour": colour,
                       "focus": n == focus, "about": f"study key {key}"})
@@ -120,7 +120,8 @@ def graph_spec(kb: KnowledgeBase, grades: Mapping[str, Grade], graph: nx.DiGraph
                focus: str | None = None, selectable: bool = False) -> dict[str, object]:
     """A plain Vega-Lite spec of the drawing (cheap to build, no Altair objects)."""
     nodes, edges, rows = layout(kb, grades, graph, focus)
-    height = max(120, rows * ROW_PX + 20)
+    # Few nodes get roomier rows; many keep 18 px each so every label has its own line.
+    height = int(rows * max(ROW_PX, min(40, 320 / rows)) + 20)
     # Labels take a quarter of the width on each side; the links run in the middle half.
     x = {"field": "x", "type": "quantitative", "axis": None,
          "scale": {"domain": [-0.5, 1.5], "nice": False, "zero": False}}
@@ -129,7 +130,7 @@ def graph_spec(kb: KnowledgeBase, grades: Mapping[str, Grade], graph: nx.DiGraph
     colour = {"field": "colour", "type": "nominal", "scale": None, "legend": None}
     tooltip = [{"field": "label", "title": "name"}, {"field": "group", "title": "what"},
                {"field": "full", "title": "text"}, {"field": "about", "title": "id"}]
-    point = {"type": "point", "filled": True, "stroke": "#222", "strokeWidth": 0.8,
+    point = {"type": "point", "filled": True, "opacity": 1, "stroke": "#222", "strokeWidth": 0.8,
              "cursor": "pointer" if selectable else "default"}
     node_layer: dict[str, object] = {
         "data": {"values": nodes},

@@ -114,7 +114,7 @@ def claims_table(rows: list[dict], data: Loaded) -> str:
                    f" · {r['mixed']} mixed</small>")
         cells.append([claim, verdict, rule, reason, studies])
     return html_table(headers, cells, numeric=frozenset({4}), row_ids=[r["id"] for r in rows],
-                      widths=[30, 14, 9, 38, 9])
+                      widths=[30, 14, 11, 36, 9])
 
 
 def render() -> None:
@@ -144,7 +144,7 @@ def render() -> None:
     if not part:
         st.info("No claim matches these filters.")
     else:
-        st.markdown(claims_table(part, data), unsafe_allow_html=True)
+        st.html(claims_table(part, data))
     c1, c2 = st.columns(2)
     with c1:
         export = pd.DataFrame(view, columns=CSV_COLUMNS)

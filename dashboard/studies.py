@@ -130,12 +130,12 @@ def _detail(data: Loaded, key: str) -> bool:
     if not citing:
         st.caption("No claim cites this study.")
     else:
-        st.markdown(claim_list_html(data, citing), unsafe_allow_html=True)
+        st.html(claim_list_html(data, citing))
     st.subheader("Impact: verdicts without this study",
                  help="What each claim's verdict would be if this study were retracted.")
     rows = claims_resting_on(kb, key, data.report, data.grades)
     if rows:
-        st.markdown(html_table(
+        st.html(html_table(
             [("Claim", "Claim"), ("Stance", "Stance"), ("Verdict now", "Verdict now"),
              ("Without it", "Without it"), ("Changes", "Changes")],
             [[html_link(links.url("claim", claim=r.claim_id), data.short_statements.get(
@@ -143,7 +143,7 @@ def _detail(data: Loaded, key: str) -> bool:
               f"{esc(r.verdict_before.icon)} {esc(r.verdict_before.label)}",
               f"{esc(r.verdict_after.icon)} {esc(r.verdict_after.label)}",
               "yes" if r.changed else "no"] for r in rows],
-            row_ids=[r.claim_id for r in rows]), unsafe_allow_html=True)
+            row_ids=[r.claim_id for r in rows]))
     return True
 
 

@@ -46,13 +46,19 @@ def run_page(monkeypatch: pytest.MonkeyPatch, page: str, kb_dir: Path | str = RO
 
 def table_rows(at: AppTest) -> list[str]:
     """Row ids (claim ids, study keys) of the HTML tables the page drew, in order."""
-    return [html.unescape(r) for m in at.markdown
-            for r in re.findall(r'<tr data-row="([^"]*)"', m.value)]
+    return [html.unescape(r) for body in html_blocks(at)
+            for r in re.findall(r'<tr data-row="([^"]*)"', body)]
+
+
+def html_blocks(at: AppTest) -> list[str]:
+    """The HTML the page drew with st.html (tables, lists)."""
+    return [e.proto.body for e in at.get("html")]
 
 
 def visible_text(at: AppTest) -> str:
     """What a reader sees of the page's HTML and Markdown: tags and tooltips removed."""
     raw = texts(at) + "\n" + "\n".join(s.format_func(s.value) for s in at.selectbox)
+    raw += "\n" + "\n".join(html_blocks(at))
     raw = re.sub(r'title="[^"]*"|data-row="[^"]*"|href="[^"]*"|id="[^"]*"', "", raw)
     raw = re.sub(r"<small>.*?</small>", "", raw)  # ids sit in small print on purpose
     raw = re.sub(r"\]\([^)]*\)", "]", raw)  # Markdown link targets
