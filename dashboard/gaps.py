@@ -11,6 +11,7 @@ from dashboard.data import load
 from dashboard.ui import (
     CERTAINTY_COLOURS,
     LONG_TERM_ICON,
+    claim_list_html,
     download_csv,
     esc,
     html_link,
@@ -46,12 +47,16 @@ def gap_table(data, order: list[str], matrix) -> str:
     head = "<th>Claim</th>" + "".join(
         f'<th class="kb-gap-h">{term_html("horizon", h, SHORT[h], settings)}</th>' for h in cols)
     body = []
+
+    def statement(cid: str) -> str:
+        claim = data.kb.claim(cid)
+        return claim.statement if claim else cid
+
     for cid in order:
         row = matrix[cid]
         g = data.grades[cid]
         claim = (f"{esc(g.verdict.icon)} "
-                 + html_link(links.url("claim", claim=cid), data.short_statements.get(cid, cid),
-                             f"claim id {cid}"))
+                 + html_link(links.url("claim", claim=cid), statement(cid), f"claim id {cid}"))
         body.append(f'<tr data-row="{esc(cid)}"><td>{claim}</td>'
                     + "".join(f'<td class="kb-gap-c">{_dot(row[h].studies, row[h].best)}</td>'
                               for h in cols) + "</tr>")
@@ -88,8 +93,7 @@ def render() -> None:
     if lacking:
         st.warning(f"{LONG_TERM_ICON} {len(lacking)} claims about effects or safety lack "
                    "long-term trials:", icon=None)
-        for cid in lacking[:ROWS_PER_PAGE]:
-            links.link("claim", data.claim_label(cid), help=f"claim id {cid}", claim=cid)
+        st.html(claim_list_html(data, lacking[:ROWS_PER_PAGE]))
         if len(lacking) > ROWS_PER_PAGE:
             st.caption(f"… and {len(lacking) - ROWS_PER_PAGE} more (filter the overview by "
                        "“lacking long-term trials” to see them all).")

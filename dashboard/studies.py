@@ -54,7 +54,8 @@ def studies_frame(data: Loaded) -> pd.DataFrame:
             "year": ref.year or "",
             "design": a.design.label if a else "(not appraised)",
             "design_code": a.design.value if a else "",
-            "participants": a.participants if a and a.participants is not None else None,
+            "participants": (f"{a.participants:,}" if a and a.participants is not None
+                             else NOT_REPORTED),
             "follow-up (weeks)": weeks_text(weeks) if a and a.follow_up else NOT_REPORTED,
             "horizon": horizon_of(weeks, kb.settings) or "unknown",
             "cited by": len(data.citing.get(key, [])),
@@ -181,11 +182,15 @@ def render() -> None:
         part[["study", "title", "design", "participants", "follow-up (weeks)", "cited by",
               "page", "DOI", "PubMed"]],
         hide_index=True, width="stretch", key="st_table",
+        height=min(len(part), 25) * 35 + 40,  # up to 25 rows without an inner scroll bar
         on_select="rerun", selection_mode="multi-row",
         column_config={
             "study": st.column_config.TextColumn("Study", pinned=True),
             "title": st.column_config.TextColumn("Title", width="large"),
-            "participants": st.column_config.NumberColumn("n", help="Participants"),
+            "participants": st.column_config.TextColumn("n", help="Participants"),
+            "design": st.column_config.TextColumn("Design"),
+            "follow-up (weeks)": st.column_config.TextColumn("Follow-up"),
+            "cited by": st.column_config.NumberColumn("Cited by", help="Claims citing it"),
             "page": st.column_config.LinkColumn("Page", display_text="open ›"),
             "DOI": st.column_config.LinkColumn("DOI", display_text="doi"),
             "PubMed": st.column_config.LinkColumn("PubMed", display_text="PubMed"),
