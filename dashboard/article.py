@@ -5,7 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.data import Loaded, load
-from dashboard.ui import VERDICT_COLOURS, claim_list_html, esc, md_escape, page_link, term
+from dashboard.ui import (
+    VERDICT_COLOURS,
+    claim_list_html,
+    esc,
+    md_escape,
+    page_link,
+    term,
+    term_html,
+)
+from kb.glossary import terms_in
 from kb.text import safe_url
 from kb.model import Verdict
 
@@ -57,6 +66,11 @@ def legend_html() -> str:
     return f'<div class="kb-legend">{"".join(items)}</div>'
 
 
+def text_of(kb) -> str:
+    # Long articles: the first part is enough to name the terms a reader meets first.
+    return (kb.article_text or "")[:200_000]
+
+
 def render() -> None:
     data = load()
     kb = data.kb
@@ -75,6 +89,10 @@ def render() -> None:
     st.info("Each highlighted passage is a claim; its colour, icon and number show the verdict. "
             "Choose a highlight to open the claim and its evidence.", icon="🔎")
     st.markdown(legend_html(), unsafe_allow_html=True)
+    words = terms_in(text_of(kb), settings=kb.settings)
+    if words:
+        st.html('<div class="kb-small">Words explained: ' + ", ".join(
+            term_html(e.group, e.key, e.term, kb.settings) for e in words) + "</div>")
     st.divider()
     page = st.session_state.get("art_page", 1)
     html, pages = article_html(data, page)

@@ -28,6 +28,7 @@ from dashboard.ui import (
     term_help,
     term_html,
 )
+from kb.glossary import terms_in
 from kb.graph import claim_node, neighbourhood, review_overlap
 from kb.model import Certainty, Claim
 from kb.rules import RULES
@@ -153,6 +154,10 @@ def header(data: Loaded, claim: Claim) -> None:
                + (f" on {review.date.isoformat()}" if review.date else "")
                + f" · claim id: {md_escape(claim.id)}",
                help=term_help("kind", claim.kind.value, data.kb.settings))
+    words = terms_in(claim.statement, claim.quote, settings=data.kb.settings)
+    if words:
+        st.html('<div class="kb-small">Words explained: ' + ", ".join(
+            term_html(e.group, e.key, e.term, data.kb.settings) for e in words) + "</div>")
 
 
 def verdict(data: Loaded, claim: Claim) -> None:

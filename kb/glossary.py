@@ -7,6 +7,7 @@ each vocabulary value has one. `{short}` and `{long}` stand for a base's horizon
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from kb.model import Settings
@@ -289,6 +290,28 @@ _ENTRIES: tuple[tuple[str, str, str, str], ...] = (
     ("term", "pubmed", "PubMed",
      "The US National Library of Medicine's free index of medical papers."),
 )
+
+
+# Words in claims, quotes and notes that name a glossary entry: (group, key) -> patterns.
+ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("term", "mtrp"): (r"MTrPs?", r"(?:myofascial )?trigger points?"),
+    ("term", "pico"): (r"PICO",),
+    ("tool", "PEDro"): (r"PEDro",),
+    ("certainty", "grade"): (r"GRADE",),
+    ("tool", "AMSTAR 2"): (r"AMSTAR ?2",),
+    ("tool", "RoB 2"): (r"RoB ?2",),
+    ("design", "rct"): (r"RCTs?", r"randomi[sz]ed (?:controlled )?trials?"),
+    ("design", "systematic-review-meta-analysis"): (r"meta-analys[ie]s",),
+}
+_ALIAS_RE = {k: re.compile(r"(?<!\w)(?:" + "|".join(v) + r")(?!\w)", re.I if k[0] != "certainty"
+                           else 0) for k, v in ALIASES.items()}
+
+
+def terms_in(*texts: str, settings: Settings | None = None) -> list[Entry]:
+    """The glossary entries a text mentions by name ('MTrPs', 'PEDro', 'RCT'), in glossary
+    order, so a page can explain the words a reader meets."""
+    found = {k for k, pattern in _ALIAS_RE.items() if any(pattern.search(t) for t in texts if t)}
+    return [e for e in entries(settings) if (e.group, e.key) in found]
 
 
 def entries(settings: Settings | None = None) -> list[Entry]:

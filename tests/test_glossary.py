@@ -59,3 +59,14 @@ def test_entries_are_plain_and_complete() -> None:
         assert "{" not in e.text, e  # thresholds filled in
     horizons = {e.key: e.text for e in es if e.group == "horizon"}
     assert "10 weeks" in horizons["short-term"] and "40 weeks" in horizons["long-term"]
+
+
+def test_terms_named_in_text_are_found() -> None:
+    from kb.glossary import ALIASES, terms_in
+
+    known = lookup()
+    assert all(k in known for k in ALIASES)
+    found = {(e.group, e.key) for e in terms_in(
+        "Needling myofascial trigger points (MTrPs); a PEDro score of 7 in an RCT.")}
+    assert found == {("term", "mtrp"), ("tool", "PEDro"), ("design", "rct")}
+    assert terms_in("grade the evidence") == []  # only GRADE in capitals is the method
