@@ -26,6 +26,14 @@ PARAGRAPHS_PER_PAGE = 150
 def article_html(data: Loaded, page: int = 1) -> tuple[str, int]:
     """The article as HTML (one page of paragraphs) and the number of pages: every character
     escaped, claims wrapped in links to their page."""
+    paragraphs = data.memo("article-paragraphs", lambda: _paragraphs(data))
+    pages = max(1, -(-len(paragraphs) // PARAGRAPHS_PER_PAGE))
+    part = paragraphs[(page - 1) * PARAGRAPHS_PER_PAGE: page * PARAGRAPHS_PER_PAGE]
+    body = "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in part)
+    return f'<div class="kb-article">{body}</div>', pages
+
+
+def _paragraphs(data: Loaded) -> list[str]:
     kb = data.kb
     text = kb.article_text or ""
     anchors = data.anchors
@@ -52,11 +60,7 @@ def article_html(data: Loaded, page: int = 1) -> tuple[str, int]:
             f'title="{esc(title)}">{esc(text[start:end])}<sup>{esc(g.verdict.icon)}{number}</sup></a>')
         pos = end
     out.append(esc(text[pos:]))
-    paragraphs = [p for p in "".join(out).split("\n\n") if p.strip()]
-    pages = max(1, -(-len(paragraphs) // PARAGRAPHS_PER_PAGE))
-    part = paragraphs[(page - 1) * PARAGRAPHS_PER_PAGE: page * PARAGRAPHS_PER_PAGE]
-    body = "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in part)
-    return f'<div class="kb-article">{body}</div>', pages
+    return [p for p in "".join(out).split("\n\n") if p.strip()]
 
 
 def legend_html() -> str:
@@ -89,7 +93,7 @@ def render() -> None:
     st.info("Each highlighted passage is a claim; its colour, icon and number show the verdict. "
             "Choose a highlight to open the claim and its evidence.", icon="🔎")
     st.markdown(legend_html(), unsafe_allow_html=True)
-    words = terms_in(text_of(kb), settings=kb.settings)
+    words = data.memo("article-terms", lambda: terms_in(text_of(kb), settings=kb.settings))
     if words:
         st.html('<div class="kb-small">Words explained: ' + ", ".join(
             term_html(e.group, e.key, e.term, kb.settings) for e in words) + "</div>")

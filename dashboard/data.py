@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 import streamlit as st
@@ -22,6 +23,9 @@ from kb.claims import ParseMemo
 from kb.load import BIB_FILE, CLAIMS_FILE
 from kb.model import KnowledgeBase
 from kb.problems import Report
+
+
+T = TypeVar("T")
 
 
 def kb_dir() -> str:
@@ -62,6 +66,14 @@ class Loaded:
     kb: KnowledgeBase
     report: Report
     grades: dict[str, Grade]
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def memo(self, name: str, build: Callable[[], T]) -> T:
+        """A view of this base that a page derives (a table, the article's HTML), built once
+        per loaded base and kept with it, so no page rebuilds it on every rerun."""
+        if name not in self._memo:
+            self._memo[name] = build()
+        return self._memo[name]
 
     @cached_property
     def claim_ids(self) -> list[str]:

@@ -3,7 +3,6 @@ colour the best certainty. A table rather than a chart, so it stays legible on a
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import links
@@ -12,7 +11,6 @@ from dashboard.ui import (
     CERTAINTY_COLOURS,
     LONG_TERM_ICON,
     claim_list_html,
-    download_csv,
     esc,
     html_link,
     legend_items,
@@ -20,6 +18,7 @@ from dashboard.ui import (
     term,
     term_html,
 )
+from kb.exports import gaps_as
 from kb.graph import evidence_gaps
 from kb.model import Certainty
 from kb.rules import HORIZONS
@@ -75,7 +74,7 @@ def render() -> None:
     st.markdown(" · ".join(f"**{md_escape(term('horizon', h, s).term)}**: "
                            f"{md_escape(term('horizon', h, s).text)}"
                            for h in (*HORIZONS, "unknown")))
-    matrix = evidence_gaps(kb)
+    matrix = data.memo("gap-matrix", lambda: evidence_gaps(kb))
     if not matrix:
         st.info("No claims.")
         return
@@ -97,8 +96,6 @@ def render() -> None:
         if len(lacking) > ROWS_PER_PAGE:
             st.caption(f"… and {len(lacking) - ROWS_PER_PAGE} more (filter the overview by "
                        "“lacking long-term trials” to see them all).")
-    cols = [*HORIZONS, "unknown"]
-    table = pd.DataFrame.from_dict(
-        {cid: {h: row[h].studies for h in cols} for cid, row in matrix.items()}, orient="index")
-    download_csv(table.reset_index(names="claim"), "Download the gap matrix (CSV)",
-                 "evidence-gaps.csv", key="gap_download")
+    st.download_button("Download the gap matrix (CSV)",
+                       lambda: gaps_as("csv", matrix).encode("utf-8"),
+                       file_name="evidence-gaps.csv", mime="text/csv", key="gap_download")

@@ -39,16 +39,16 @@ def render() -> None:
         key=f"gr_focus_{wanted or ''}", format_func=lambda n: _name(data, n),
         help="One claim with its studies, or the whole network of claims and studies.")
     if focus == WHOLE:
-        shown, focus_node = graph, None
+        shown, focus_node = data.memo("graph-whole", lambda: drawable(graph)), None
     else:
         wider = st.toggle("Also show the other claims these studies bear on", key="gr_wider")
         shown, focus_node = neighbourhood(graph, focus, 2 if wider else 1), focus
         if focus != st.query_params.get("node"):
             st.query_params["node"] = focus
-    drawn = drawable(shown, focus_node)
-    total = drawable(graph)
-    st.caption(f"Showing {drawn.number_of_nodes()} of {total.number_of_nodes()} claims and "
-               f"studies, {drawn.number_of_edges()} of {total.number_of_edges()} links"
+    drawn = shown if focus == WHOLE else drawable(shown, focus_node)
+    nodes, edges = data.memo("graph-size", lambda: evidence_size(graph))
+    st.caption(f"Showing {drawn.number_of_nodes()} of {nodes} claims and "
+               f"studies, {drawn.number_of_edges()} of {edges} links"
                + (f" (the {MAX_DRAWN} best-connected; choose one claim to see the rest)."
                   if drawn.number_of_nodes() >= MAX_DRAWN else "."))
     event = st.vega_lite_chart(graph_spec(kb, data.grades, drawn, focus=focus_node,
@@ -64,6 +64,12 @@ def render() -> None:
                        key="gr_graphml")
     c4.download_button("Download node-link JSON", lambda: graph_as("json", graph),
                        file_name="evidence-graph.json", mime="application/json", key="gr_json")
+
+
+def evidence_size(graph) -> tuple[int, int]:
+    """Claims and studies joined by evidence, and the evidence links."""
+    edges = [(a, b) for a, b, d in graph.edges(data=True) if d.get("relation") == "evidence"]
+    return len({n for e in edges for n in e}), len(edges)
 
 
 def _name(data, node: str) -> str:

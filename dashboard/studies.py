@@ -159,7 +159,7 @@ def render() -> None:
         st.header("All studies")
     else:
         st.title("Studies")
-    df = studies_frame(data)
+    df = data.memo("studies-frame", lambda: studies_frame(data))
     if df.empty:
         st.info("The bibliography is empty.")
         return
