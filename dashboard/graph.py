@@ -13,6 +13,7 @@ from kb.exports import graph_as
 from kb.graph import claim_node, neighbourhood
 
 WHOLE = "(the whole network)"
+ALL = "all"  # ?node=all: the whole network
 
 
 def render() -> None:
@@ -23,7 +24,9 @@ def render() -> None:
     st.caption("Which studies bear on which claims. Hover over a name for its full text; "
                "click a square or circle to open its page.")
     wanted = st.query_params.get("node")
-    if wanted and wanted not in graph:
+    if wanted == ALL:
+        wanted = WHOLE
+    elif wanted and wanted not in graph:
         st.error(f"There is no node “{md_escape(wanted)}” in the graph.", icon="❓")
         links.link("graph", "Open the graph of the first claim")
         return
@@ -40,6 +43,8 @@ def render() -> None:
         help="One claim with its studies, or the whole network of claims and studies.")
     if focus == WHOLE:
         shown, focus_node = data.memo("graph-whole", lambda: drawable(graph)), None
+        if st.query_params.get("node") != ALL:
+            st.query_params["node"] = ALL
     else:
         wider = st.toggle("Also show the other claims these studies bear on", key="gr_wider")
         shown, focus_node = neighbourhood(graph, focus, 2 if wider else 1), focus

@@ -100,7 +100,7 @@ CSS = """
 .kb-swatch {display:inline-block;width:0.9rem;height:0.9rem;border:1px solid #555;
   vertical-align:middle;margin-right:0.25rem}
 .kb-round {border-radius:50%}
-a.kb-term {color:inherit;text-decoration:underline dotted;text-underline-offset:3px}
+a.kb-term {color:inherit;text-decoration:none;border-bottom:1px dotted currentColor;cursor:help}
 table.kb-table {border-collapse:collapse;width:100%;font-size:0.92rem;margin:0.3rem 0 0.8rem 0}
 table.kb-table th, table.kb-table td {border-bottom:1px solid rgba(128,128,128,0.3);
   padding:0.35rem 0.45rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
