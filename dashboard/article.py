@@ -105,4 +105,12 @@ def render() -> None:
     st.html(html)
     st.divider()
     st.subheader("Claims in reading order")
-    st.html(claim_list_html(data, [c.id for c in kb.claims], numbered=True))
+    ids = [c.id for c in kb.claims]
+    first = 0
+    if pages > 1:  # a long article: the claims of about this part of it
+        per_part = -(-len(ids) // pages)
+        first = (page - 1) * per_part
+        ids = ids[first: first + per_part]
+        st.caption(f"Claims {first + 1} to {first + len(ids)} of {len(kb.claims)}, for this "
+                   "part of the article.")
+    st.html(claim_list_html(data, ids, numbered=True, start=first + 1))

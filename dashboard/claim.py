@@ -88,7 +88,8 @@ def follow_up_spec(rows: list[dict], long_term_weeks: float) -> dict[str, object
     domain_max = max(top, long_term_weeks if reach else 0, 1) * 1.08
     x = {"field": "weeks", "type": "quantitative", "title": "Follow-up (weeks)",
          "scale": {"domain": [0, domain_max], "nice": False}}
-    y = {"field": "study", "type": "nominal", "sort": "-x", "title": None,
+    y = {"field": "study", "type": "nominal", "title": None,
+         "sort": {"field": "weeks", "op": "max", "order": "descending"},
          "axis": {"labelLimit": 180}}
     colour = {"field": "stance", "type": "nominal", "title": "Stance",
               "scale": {"domain": [stance_label(s) for s in STANCES],

@@ -250,18 +250,20 @@ def legend_items(items: list[tuple[str, str, str]], round_: bool = False) -> str
         for colour, label, tip in items) + "</div>"
 
 
-def claim_list_html(data: object, claim_ids: list[str], numbered: bool = False) -> str:
+def claim_list_html(data: object, claim_ids: list[str], numbered: bool = False,
+                    start: int = 1) -> str:
     """Claims as a wrapping list of links: verdict icon and full statement, the id on hover."""
     grades = data.grades  # type: ignore[attr-defined]
     kb = data.kb  # type: ignore[attr-defined]
     statements = {c: (claim.statement if (claim := kb.claim(c)) else c) for c in claim_ids}
     tag = "ol" if numbered else "ul"
+    first = f' start="{start}"' if numbered and start != 1 else ""
     items = "".join(
         f"<li>{esc(grades[c].verdict.icon)} {esc(grades[c].verdict.label)} — "
         f'<a href="./claim?{urllib.parse.urlencode({"claim": c})}" target="_self" '
         f'title="claim id {esc(c)}">{esc(statements.get(c, c))}</a></li>'
         for c in claim_ids)
-    return f'<{tag} class="kb-claims">{items}</{tag}>'
+    return f'<{tag} class="kb-claims"{first}>{items}</{tag}>'
 
 
 _ID_LIKE = re.compile(r"[a-z0-9][a-z0-9-]*-[a-z0-9-]*[a-z0-9]")
