@@ -237,3 +237,28 @@ def test_edit_is_seen_on_rerun(monkeypatch, tmp_path: Path) -> None:
         encoding="utf-8")
     at.run()
     assert "Needling is quite safe." in visible_text(at)
+
+
+def test_pages_never_import_each_other_or_the_router() -> None:
+    """app.py imports the pages; no module of dashboard/ imports a page or app.py, so the
+    import drawing has no circle (links between pages go through dashboard.links)."""
+    import ast
+
+    router = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    pages = {alias.name for node in ast.walk(router) if isinstance(node, ast.ImportFrom)
+             and node.module == "dashboard" for alias in node.names} - {"links"}
+    assert {"overview", "claim", "glossary"} <= pages
+    for path in sorted((ROOT / "dashboard").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module == "dashboard":
+                    imported |= {a.name for a in node.names}
+                elif node.module.startswith("dashboard."):
+                    imported.add(node.module.split(".")[1])
+            elif isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[1] for a in node.names
+                             if a.name.startswith("dashboard.")}
+        assert not imported & pages, (path.name, imported & pages)
+        assert "app" not in imported
