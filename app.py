@@ -10,7 +10,18 @@ import logging
 
 import streamlit as st
 
-from dashboard import article, check, claim, gaps, glossary, graph, links, overview, studies
+from dashboard import (
+    article,
+    check,
+    claim,
+    gaps,
+    glossary,
+    graph,
+    library,
+    links,
+    overview,
+    studies,
+)
 from dashboard.data import load
 from dashboard.ui import inject_css, md_escape
 
@@ -33,6 +44,8 @@ DEEP_LINKS = (("claim", "claim"), ("study", "studies"), ("node", "graph"))
 
 st.set_page_config(page_title="Evidence review", page_icon="🔎", layout="wide")
 inject_css()
+if library.gate():  # KB_DIR is a library and no article is chosen: the library page only
+    st.stop()
 
 pages = {name: st.Page(module.render, title=title, icon=icon, url_path=name,
                        default=(name == "overview"))

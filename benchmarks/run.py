@@ -23,6 +23,8 @@ ours        cold: `kb, r = load_kb(dir); grade_all(kb, r)` (load + validate + gr
             warm / edit: `load_kb_cached(dir)` (from kb.load, else kb.cache) in a new process
             whose cache an earlier process filled, and again after editing one claim's
             statement in claims.yaml (null, with a note, while no `load_kb_cached` exists);
+            the cache goes to benchmarks/.data/kb-cache (KB_CACHE_DIR), cleared before cold
+            runs; cli_verdicts_warm_s: the whole `kb verdicts` process with a warm cache;
             phases: load_kb's steps timed one by one (claims file, bibliography, assembly with
             the checks, then each check again alone) in one more child, once;
             dashboard: the overview page (first render loads the base through the dashboard's
@@ -30,7 +32,8 @@ ours        cold: `kb, r = load_kb(dir); grade_all(kb, r)` (load + validate + gr
             run server-side with `streamlit.testing.v1.AppTest.from_function`;
             peak memory: each child's `ru_maxrss`.
 ratios      cold_ratio = cold (load + validate + grade) / (bare bibtexparser + bare YAML);
-            warm_ratio, edit_ratio = warm / edit reload over the bare bibtexparser parse.
+            warm_ratio, edit_ratio = warm / edit reload over the bare bibtexparser parse;
+            *_of_bare_total: the same over bare bibtexparser + bare YAML.
 """
 
 from __future__ import annotations
@@ -50,8 +53,10 @@ from typing import Any
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DATA = os.path.join(HERE, ".data")
-# Folders a cached loader may leave inside a knowledge base; removed before every cold run.
+# Folders a cached loader may leave inside a knowledge base (older code); removed before every
+# cold run. The cache itself goes to CACHE_HOME (KB_CACHE_DIR for every child), also cleared.
 CACHE_DIRS = (".kb-cache",)
+CACHE_HOME = os.path.join(DATA, "kb-cache")
 CHILD_TIMEOUT = 3600
 
 sys.path.insert(0, HERE)
@@ -75,6 +80,16 @@ def _code_hash(package_dir: str) -> str:
 
 
 def _rss_mb() -> float:
+    """This process's peak resident memory. Linux keeps ru_maxrss across fork and exec, so a
+    child would report at least its parent's peak (the parent may have generated the base);
+    VmHWM is the peak of this program's own memory. ru_maxrss where /proc is missing."""
+    try:
+        with open("/proc/self/status", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
@@ -312,6 +327,7 @@ def spawn(*args: str) -> dict[str, Any]:
     env = dict(os.environ)
     env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
     env["KB_BENCH_SRC"] = SRC
+    env["KB_CACHE_DIR"] = CACHE_HOME
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", *args],
                           capture_output=True, text=True, cwd=SRC, env=env,
@@ -361,6 +377,7 @@ def base_dir(scale: int, seed: int, regenerate: bool) -> tuple[str, dict[str, An
 
 
 def clear_caches(root: str) -> list[str]:
+    shutil.rmtree(CACHE_HOME, ignore_errors=True)
     removed = []
     for name in CACHE_DIRS:
         path = os.path.join(root, name)
@@ -395,6 +412,21 @@ def edit_statement(path: str, claim_id: str, new: str) -> None:
     quoted = "'" + new.replace("'", "''") + "'"
     with open(path, "w", encoding="utf-8", newline="") as fh:
         fh.write(text[:key] + quoted + text[end.start():])
+
+
+def cli_verdicts(root: str) -> dict[str, Any]:
+    """Wall time of `kb verdicts` on a base whose cache is warm, as a user runs it."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
+    env["KB_CACHE_DIR"] = CACHE_HOME
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "kb.cli", "verdicts", "--kb", root],
+                          capture_output=True, text=True, cwd=SRC, env=env,
+                          timeout=CHILD_TIMEOUT)
+    out: dict[str, Any] = {"s": round(time.perf_counter() - t0, 6)}
+    if proc.returncode not in (0, 1):
+        out.update(failed=True, stderr=proc.stderr[-2000:])
+    return out
 
 
 def claim_ids(root: str, n: int) -> list[str]:
@@ -554,13 +586,22 @@ def benchmark(scale: int, seed: int, repeats: int, regenerate: bool, app: bool,
             new = f"Edited statement {n} for the benchmark."
             edit_statement(os.path.join(work, "claims.yaml"), cid, new)
             edits.append(spawn("cached", work, f"edit:{cid}={new}"))
+        cli = [cli_verdicts(work) for _ in range(repeats)]
         keys = ["load_s", "grade_s", "import_s", "peak_rss_mb", "process_wall_s"]
         warm_med, warm_runs = collect(warm, keys)
         edit_med, edit_runs = collect(edits, keys)
         ours["warm_load_s"] = warm_med["load_s"]
         ours["edit_reload_s"] = edit_med["load_s"]
+        ours["cli_verdicts_warm_s"] = median([c["s"] for c in cli])
+        ours["cli_verdicts"] = {"runs": [c["s"] for c in cli], "failed": [c for c in cli if
+                                                                          c.get("failed")][:1],
+                                "note": "`python -m kb.cli verdicts --kb DIR` (the `kb` "
+                                        "program) with a warm cache: the whole process's wall "
+                                        "time, interpreter start-up and printing included"}
         ours["cached"] = {"loader": first.get("cached_loader"),
-                          "prime_s": prime.get("load_s"), "warm": warm_med, "edit": edit_med,
+                          "prime_s": prime.get("load_s"),
+                          "prime_peak_rss_mb": prime.get("peak_rss_mb"),
+                          "warm": warm_med, "edit": edit_med,
                           "edit_seen": all(e.get("edit_seen") for e in edits),
                           "failed": [x for x in [prime, *warm, *edits] if x.get("failed")][:1],
                           "runs": {"warm": warm_runs["load_s"], "edit": edit_runs["load_s"]},
@@ -629,10 +670,15 @@ def benchmark(scale: int, seed: int, repeats: int, regenerate: bool, app: bool,
                             if ours["warm_load_s"] is not None and bib else None)
     result["edit_ratio"] = (round(ours["edit_reload_s"] / bib, 4)
                             if ours["edit_reload_s"] is not None and bib else None)
+    result["warm_ratio_of_bare_total"] = (round(ours["warm_load_s"] / bare, 4)
+                                          if ours["warm_load_s"] is not None and bare else None)
+    result["edit_ratio_of_bare_total"] = (round(ours["edit_reload_s"] / bare, 4)
+                                          if ours["edit_reload_s"] is not None and bare else None)
     result["ratios_note"] = ("cold_ratio = ours.cold.total_s / (baselines.bibtexparser_s + "
                              "baselines.yaml_csafeloader_s); warm_ratio / edit_ratio = "
                              "ours.warm_load_s / ours.edit_reload_s over "
-                             "baselines.bibtexparser_s (null: no cache yet)")
+                             "baselines.bibtexparser_s (null: no cache yet); *_of_bare_total: "
+                             "over bibtexparser + YAML, the cold ratio's baseline")
     if not has_cache:
         notes.append("no cache yet: load_kb_cached does not exist, so warm_load_s, "
                      "edit_reload_s, warm_ratio and edit_ratio are null")

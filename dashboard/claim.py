@@ -29,7 +29,7 @@ from dashboard.ui import (
     term_html,
 )
 from kb.glossary import terms_in
-from kb.graph import claim_node, neighbourhood, review_overlap
+from kb.graph import claim_node, contradicting, neighbourhood, review_overlap
 from kb.model import Certainty, Claim
 from kb.rules import RULES
 from kb.tables import NOT_REPORTED, evidence_rows
@@ -66,10 +66,23 @@ def evidence_table(rows: list[dict], settings) -> str:
             design, esc(n),
             esc(r["follow_up_text"]) + (f"<br><small>{horizon}</small>" if r["weeks"] is not None
                                         else ""), stance,
-            term_html("certainty", r["certainty"], Certainty(r["certainty"]).label, settings),
+            certainty_html(r, settings),
             esc(r["outcome"] or NOT_REPORTED)])
     return html_table(headers, cells, numeric=frozenset({2}), row_ids=[r["key"] for r in rows],
                       widths=[19, 15, 7, 12, 10, 10, 27])
+
+
+def certainty_html(row: dict, settings) -> str:
+    """The link's certainty, explained on hover; marked when it is the design's default."""
+    if row["certainty"] is None:
+        return NOT_REPORTED
+    label = Certainty(row["certainty"]).label
+    out = term_html("certainty", row["certainty"], label, settings)
+    if row["certainty_default"]:
+        out += ("<br><small title=\"No certainty was given for this link: this is the GRADE "
+                "starting level of the study's design, less any downgrades recorded.\">"
+                "(default)</small>")
+    return out
 
 
 STANCE_COLOUR = {"supports": VERDICT_COLOURS["supported"],
@@ -82,7 +95,8 @@ def follow_up_spec(rows: list[dict], long_term_weeks: float) -> dict[str, object
     axis fitted to the data; the long-term line only when it is in reach."""
     values = [{"study": r["study"], "weeks": r["weeks"], "stance": stance_label(r["stance"]),
                "design": r["design"] or NOT_REPORTED, "follow-up": r["follow_up_text"],
-               "certainty": Certainty(r["certainty"]).label} for r in rows]
+               "certainty": Certainty(r["certainty"]).label if r["certainty"] else NOT_REPORTED}
+              for r in rows]
     top = max(r["weeks"] for r in rows)
     reach = long_term_weeks <= top * 1.5
     domain_max = max(top, long_term_weeks if reach else 0, 1) * 1.08
@@ -146,6 +160,11 @@ def _choose_claim(data: Loaded) -> Claim | None:
     return kb.claim(chosen)
 
 
+def _statement_of(kb, claim_id: str) -> str:
+    other = kb.claim(claim_id)
+    return other.statement if other else claim_id
+
+
 def header(data: Loaded, claim: Claim) -> None:
     st.title(md_escape(claim.statement))
     st.markdown(f"> “{md_escape(claim.quote)}”")
@@ -204,6 +223,11 @@ def verdict(data: Loaded, claim: Claim) -> None:
                                   for k, v in claim.pico.model_dump().items() if v))
         if not claim.checkable:
             st.info(f"Not checkable: {md_escape(claim.not_checkable_reason or 'no reason given')}")
+        if others := contradicting(kb, claim.id):
+            named = [f"[{md_escape(_statement_of(kb, o))}]({links.url('claim', claim=o)})"
+                     for o in others]
+            st.warning("**The article contradicts itself:** this claim is at odds with "
+                       + "; ".join(named), icon="↔️")
 
 
 def evidence(data: Loaded, claim: Claim) -> None:

@@ -15,51 +15,51 @@ import networkx as nx
 import streamlit as st
 
 from kb.grading import Grade, grade_all
-from kb.tables import claim_rows, study_label
 from kb.graph import build_graph
-from kb.anchors import Span, index_for
-from kb.cache import load_kb_cached, open_store, read_bytes
-from kb.store import Store
-from kb.claims import ParseMemo
+from kb.anchors import Span
+from kb.cache import load_kb_cached
+from kb.library import Entry, Library, find_library
 from kb.load import BIB_FILE, CLAIMS_FILE
 from kb.model import KnowledgeBase
 from kb.problems import Report
-
+from kb.tables import claim_rows, study_label
 
 T = TypeVar("T")
 
 
+def library() -> Library | None:
+    """The library KB_DIR holds, or None when KB_DIR is one base (single-article use)."""
+    return find_library(os.environ.get("KB_DIR", "."))
+
+
+def selected_base(lib: Library) -> Entry | None:
+    """The library's article chosen by ?base=NAME (kept for the session across pages)."""
+    entry = lib.entry(st.query_params.get("base") or st.session_state.get("kb_base"))
+    if entry is not None:
+        st.session_state["kb_base"] = entry.name
+    return entry
+
+
 def kb_dir() -> str:
-    return os.environ.get("KB_DIR", ".")
-
-
-@st.cache_resource(max_entries=4)
-def _store(root: str) -> Store | None:
-    return open_store(root)
+    root = os.environ.get("KB_DIR", ".")
+    lib = find_library(root)
+    entry = selected_base(lib) if lib is not None else None
+    return entry.path if entry is not None else root
 
 
 def fingerprint(root: str) -> str:
-    """Hash of the files the base is read from (the article text included).
-
-    Runs on every rerun, so file hashes come from the cache's store, which re-reads a file
-    only when its stat signature changed (see `kb.store.Store.file_digest`).
-    """
-    digest = hashlib.sha256()
+    """The stat signatures of the files the base is read from (the article text included):
+    cheap enough for every rerun; the cache itself compares their content."""
     names = [CLAIMS_FILE, BIB_FILE]
     names += sorted(n for n in os.listdir(root) if n.endswith(".txt")) if os.path.isdir(root) else []
-    store = _store(root) if os.path.isdir(root) else None
+    parts = []
     for name in names:
-        path = os.path.join(root, name)
-        digest.update(name.encode())
-        if store is not None:
-            digest.update((store.file_digest(path, read_bytes)[0] or "-").encode())
-            continue
         try:
-            with open(path, "rb") as fh:
-                digest.update(hashlib.sha256(fh.read()).digest())
+            st = os.stat(os.path.join(root, name))
+            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}")
         except OSError:
-            digest.update(b"-")
-    return digest.hexdigest()
+            parts.append(f"{name}:-")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -105,9 +105,9 @@ class Loaded:
     @cached_property
     def anchors(self) -> dict[str, list[Span]]:
         """Where each claim's quote sits in the article (found once per loaded base)."""
-        if self.kb.article_text is None:
+        if self.kb.article_index is None:
             return {}
-        return index_for(self.kb.article_text).find_many(c.quote for c in self.kb.claims)
+        return self.kb.article_index.find_many(c.quote for c in self.kb.claims)
 
     @cached_property
     def citing(self) -> dict[str, list[str]]:
@@ -119,21 +119,9 @@ class Loaded:
         return out
 
 
-@st.cache_resource(max_entries=4)
-def _memo(root: str) -> ParseMemo:
-    """Parsed entries of claims.yaml kept in the server between edits of that file."""
-    return ParseMemo()
-
-
 @st.cache_resource(max_entries=4, show_spinner="Loading the knowledge base…")
 def _load(root: str, content_hash: str) -> Loaded:
-    kb, report = load_kb_cached(root, memo=_memo(root))
-    # A cached base decodes its records on first use; the server keeps this base for a long
-    # time, so decode them now rather than depend on the cache folder later.
-    for part in (kb.references, kb.studies):
-        materialize = getattr(part, "materialize", None)
-        if materialize is not None:
-            materialize()
+    kb, report = load_kb_cached(root)
     data = Loaded(kb, report, grade_all(kb, report))
     # What every page needs is built once per base, here, not by the first page that asks.
     for part in ("claim_rows", "short_statements", "citing", "graph"):
@@ -143,7 +131,7 @@ def _load(root: str, content_hash: str) -> Loaded:
 
 
 def _settle() -> None:
-    """Keep the loaded base out of the garbage collector's scans.
+    """Keep the loaded bases out of the garbage collector's scans.
 
     A large base is millions of long-lived objects; every full collection walked all of them
     and stalled the server for seconds at random moments (pages took 4-6 s at 1000x while
@@ -156,6 +144,9 @@ def _settle() -> None:
 
 
 def load() -> Loaded:
-    root = kb_dir()
-    fp = fingerprint(root)
-    return _load(root, fp)
+    return load_base(kb_dir())
+
+
+def load_base(root: str) -> Loaded:
+    """The base in folder `root`, loaded once per content (the library page loads each)."""
+    return _load(root, fingerprint(root))

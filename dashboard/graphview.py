@@ -21,11 +21,13 @@ from kb.tables import short_text, study_label
 DESIGN_GROUPS = {
     "Review": ("#332288", (Design.UMBRELLA_REVIEW, Design.SYSTEMATIC_REVIEW_META_ANALYSIS,
                            Design.SYSTEMATIC_REVIEW)),
-    "Trial": ("#882255", (Design.RCT, Design.NON_RANDOMISED_TRIAL)),
+    "Trial": ("#882255", (Design.RCT, Design.CROSSOVER_RCT, Design.CLUSTER_RCT,
+                          Design.NON_RANDOMISED_TRIAL)),
     "Observational study": ("#DDCC77", (Design.COHORT, Design.CASE_CONTROL,
                                         Design.CROSS_SECTIONAL, Design.CASE_SERIES,
                                         Design.CASE_REPORT)),
-    "Other source": ("#999933", (Design.NARRATIVE_REVIEW, Design.GUIDELINE, Design.LABORATORY,
+    "Other source": ("#999933", (Design.CRITICALLY_APPRAISED_TOPIC, Design.NARRATIVE_REVIEW,
+                                 Design.GUIDELINE, Design.LABORATORY, Design.PHYSIOLOGY,
                                  Design.EXPERT_OPINION)),
 }
 _GROUP_OF = {d.value: name for name, (_, designs) in DESIGN_GROUPS.items() for d in designs}

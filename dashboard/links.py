@@ -9,6 +9,8 @@ from collections.abc import Mapping
 
 import streamlit as st
 
+# The session key under which the library keeps the chosen article (dashboard.library).
+BASE_KEY = "kb_base"
 # Each script run has its own thread, so one session's pages never reach another's.
 _run = threading.local()
 
@@ -22,7 +24,13 @@ def _page(name: str) -> st.Page | None:
 
 
 def url(page: str, **params: str) -> str:
-    """Relative URL of a page with query parameters (for HTML, tables and charts)."""
+    """Relative URL of a page with query parameters (for HTML, tables and charts).
+
+    In a library, the chosen article (`?base=`) goes along: such a link opens a new session.
+    """
+    base = st.session_state.get(BASE_KEY)
+    if base and "base" not in params:
+        params = {**params, "base": base}
     query = urllib.parse.urlencode(params)
     return f"./{page}" + (f"?{query}" if query else "")
 

@@ -11,13 +11,14 @@ import streamlit as st
 from dashboard import links
 from dashboard.data import Loaded, load
 from dashboard.ui import (
+    claim_list_html,
     download_csv,
     esc,
     filtered,
     html_link,
-    claim_list_html,
     html_table,
     md_escape,
+    md_link,
     page_of,
     stance_label,
     study_links,
@@ -120,11 +121,8 @@ def _detail(data: Loaded, key: str) -> bool:
         st.markdown("**Verified at**", help="Where the reviewers read this study's record, "
                     "when, and which details they checked there.")
         for v in a.verified:
-            url = safe_url(v.url)
-            site = md_escape(_site(v.url))
             what = (f": checked {md_escape(', '.join(v.fields))}" if v.fields else "")
-            name = f"[{site}]({url})" if url else site
-            st.markdown(f"- {name}, read {v.date.isoformat()}{what}"
+            st.markdown(f"- {md_link(v.url, _site(v.url))}, read {v.date.isoformat()}{what}"
                         + (f" ({md_escape(v.note)})" if v.note else ""))
     st.subheader("Claims that cite it")
     citing = data.citing.get(key, [])

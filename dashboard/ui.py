@@ -10,6 +10,8 @@ from functools import lru_cache
 import pandas as pd
 import streamlit as st
 
+from dashboard import links
+
 from kb.glossary import Entry, lookup
 from kb.grading import Grade
 from kb.model import Certainty, KnowledgeBase, Settings, Verdict
@@ -37,11 +39,45 @@ def esc(text: object) -> str:
 
 
 def md_escape(text: object) -> str:
-    """Text shown through st.markdown without being read as Markdown or HTML."""
+    """Text shown through st.markdown without being read as Markdown or HTML.
+
+    Addresses in it are not turned into links either: GitHub-flavoured Markdown links bare
+    'https://...' and 'www.' text even when escaped, so a word joiner (invisible) breaks them.
+    """
+    out = _md_chars(text)
+    return _NO_AUTOLINK.sub("\u2060", out)
+
+
+def _md_chars(text: object) -> str:
     out = html.escape("" if text is None else str(text), quote=False)
     for ch in "\\`*_{}[]()#+-.!|<>~$":
         out = out.replace(ch, "\\" + ch)
     return out
+
+
+# Where GFM's autolink literal would start (a scheme's "://", "www.", an e-mail's "@"): a
+# word joiner goes just before.
+_NO_AUTOLINK = re.compile(r"(?<=[a-z])(?=:/)|(?<=www)(?=\\?\.)|(?=@\w)", re.I)
+
+
+def md_link(url: str | None, label: str | None = None) -> str:
+    """Markdown for a link to `url` labelled with the address itself (or `label`, our own
+    words); an address `safe_url` rejects is shown as text, not linked."""
+    target = safe_url(url)
+    if target is None:
+        return md_escape(label if label is not None else url)
+    text = _md_chars(label if label is not None else url)  # (no autolink inside a link)
+    # Brackets, parentheses and spaces in the target would end the link early.
+    return f"[{text}]({urllib.parse.quote(target, safe=_URL_SAFE)})"
+
+
+_URL_SAFE = ";/?:@&=+$,-_.!~*'#%"
+
+
+def text_table(rows: dict[str, object]) -> None:
+    """A two-column table of labels and values from the base, shown as text."""
+    st.table(pd.DataFrame([{"": md_escape(k), "value": md_escape(v)} for k, v in rows.items()
+                           if v not in (None, "")]))
 
 
 def verdict_text(grade: Grade) -> str:
@@ -58,8 +94,9 @@ def badge_html(verdict: Verdict) -> str:
 
 
 def page_link(page: str, **params: str) -> str:
-    """Relative URL of a dashboard page with query parameters (for tables and HTML)."""
-    return f"./{page}?" + urllib.parse.urlencode(params)  # same as dashboard.links.url
+    """Relative URL of a dashboard page with query parameters (for tables and HTML); in a
+    library the chosen article goes along (see `dashboard.links.url`)."""
+    return links.url(page, **params)
 
 
 def study_links(kb: KnowledgeBase, key: str) -> dict[str, str | None]:

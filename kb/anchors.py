@@ -14,6 +14,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 _TRANSLATE = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -23,6 +24,8 @@ _TRANSLATE = str.maketrans({
 _WORD_START = re.compile(r" ")
 # Whitespace runs, runs of printable ASCII, and runs of anything else.
 _RUNS = re.compile(r"\s+|[!-~]+|[^!-~\s]+")
+# Printable ASCII words joined by single spaces: already in normalised form.
+_PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")
 # Long enough that quotes opening with the same words ("the therapist ...") rarely share a
 # key, which would make anchoring quadratic; shorter quotes are searched for directly.
 PREFIX = 32
@@ -42,33 +45,67 @@ def sha256_text(text: str) -> str:
 
 def normalise(text: str) -> str:
     """The form quotes are compared in: NFKC, straight quotes, hyphens, single spaces."""
-    return _normalise_with_map(text)[0]
+    return _normalise_with_map(text, _NoOffsets())[0]
 
 
-def _normalise_with_map(text: str) -> tuple[str, Sequence[int]]:
+class _NoOffsets:
+    """Stands in for the offset array when only the normalised text is wanted."""
+
+    def append(self, _: int) -> None:
+        pass
+
+    def extend(self, _: Iterable[int]) -> None:
+        pass
+
+
+def _normalise_with_map(text: str, index: Any = None) -> tuple[str, Sequence[int]]:
     """The normalised text and, for each of its characters, the offset it came from.
 
-    Works run by run (spaces, plain ASCII, other characters) so that long articles cost a
-    few C-level operations per word rather than Python work per character.
+    Plain stretches (printable ASCII words joined by single spaces: most of an article) are
+    copied as they are; only what lies between them (line breaks, runs of spaces, typographic
+    characters) is normalised run by run, so a long article costs Python work per line
+    rather than per word or per character.
     """
     out: list[str] = []
-    index = array("q")  # one machine word per character, not one int object
+    if index is None:
+        index = array("q")  # one machine word per character, not one int object
     pending_space = False
-    for m in _RUNS.finditer(text):
-        run = m.group()
+    at = 0
+    for m in _PLAIN.finditer(text):
         start = m.start()
+        if start > at:
+            pending_space = _normalise_runs(text, at, start, out, index, pending_space)
+        if pending_space:
+            out.append(" ")
+            index.append(start)
+            pending_space = False
+        out.append(m.group())
+        index.extend(range(start, m.end()))  # (a no-op for _NoOffsets: the range is lazy)
+        at = m.end()
+    if at < len(text):
+        _normalise_runs(text, at, len(text), out, index, pending_space)
+    index.append(len(text))
+    return "".join(out), index
+
+
+def _normalise_runs(text: str, start: int, end: int, out: list[str], index: Any,
+                    pending_space: bool) -> bool:
+    """Normalise text[start:end] run by run (spaces, ASCII, other characters) onto `out`;
+    returns whether a space is pending (spaces are written before what follows them)."""
+    for m in _RUNS.finditer(text, start, end):
+        run = m.group()
         if run[0].isspace():
             pending_space = bool(out)
             continue
         if run.isascii():
             if pending_space:
                 out.append(" ")
-                index.append(start)
+                index.append(m.start())
                 pending_space = False
             out.append(run)
-            index.extend(range(start, m.end()))
+            index.extend(range(m.start(), m.end()))
             continue
-        for offset, ch in enumerate(run, start):
+        for offset, ch in enumerate(run, m.start()):
             for c in unicodedata.normalize("NFKC", ch).translate(_TRANSLATE):
                 if c.isspace():
                     pending_space = bool(out)
@@ -79,32 +116,13 @@ def _normalise_with_map(text: str) -> tuple[str, Sequence[int]]:
                     pending_space = False
                 out.append(c)
                 index.append(offset)
-    index.append(len(text))
-    return "".join(out), index
-
-
-_LAST: list[ArticleIndex] = []
-
-
-def index_for(text: str) -> ArticleIndex:
-    """The index of this article text, shared by the checks of one load (one kept)."""
-    if _LAST and (_LAST[0].text is text or _LAST[0].text == text):
-        return _LAST[0]
-    _LAST[:] = [ArticleIndex(text)]
-    return _LAST[0]
-
-
-def prime(text: str, norm: str) -> None:
-    """Make `index_for(text)` count quotes in a normalised form computed earlier (the cache
-    keeps it), instead of normalising a long article again."""
-    index = ArticleIndex(text)
-    index.__dict__["_norm_text"] = norm
-    _LAST[:] = [index]
+    return pending_space
 
 
 @dataclass(frozen=True)
 class ArticleIndex:
-    """The article text prepared for quote look-ups."""
+    """The article text prepared for quote look-ups (the normalised text is computed once,
+    when first needed; a loaded base keeps one: `KnowledgeBase.article_index`)."""
 
     text: str
 
@@ -126,26 +144,25 @@ class ArticleIndex:
             start = norm.find(needle, start + 1)
         return spans
 
-    def _word_starts(self) -> dict[str, list[int]]:
-        """Positions where a word starts in the normalised text, by their first characters
-        (not kept: `find_many` is called once per load, and this is the largest structure)."""
-        norm, _ = self._norm
+    def _word_starts(self, prefixes: set[str]) -> dict[str, list[int]]:
+        """Positions where a word starts with one of `prefixes` in the normalised text (not
+        kept: `find_many` is called once per load)."""
+        norm = self._norm_text
         index: dict[str, list[int]] = {}
         for i in [0, *(m.end() for m in _WORD_START.finditer(norm))]:
-            if i < len(norm):
-                index.setdefault(norm[i:i + PREFIX], []).append(i)
+            key = norm[i:i + PREFIX]
+            if key in prefixes:
+                index.setdefault(key, []).append(i)
         return index
 
     def find_many(self, quotes: Iterable[str]) -> dict[str, list[Span]]:
         """`find` for many quotes at once: one pass to index word starts, then a look-up per
         quote, so anchoring thousands of claims stays linear in the article's length."""
         norm, index = self._norm
-        starts = self._word_starts()  # built per call and let go: it is large for long texts
+        needles = {quote: normalise(quote) for quote in quotes}
+        starts = self._word_starts({n[:PREFIX] for n in needles.values() if len(n) >= PREFIX})
         out: dict[str, list[Span]] = {}
-        for quote in quotes:
-            if quote in out:
-                continue
-            needle = normalise(quote)
+        for quote, needle in needles.items():
             if len(needle) < PREFIX:
                 out[quote] = self.find(quote)
                 continue
@@ -157,7 +174,22 @@ class ArticleIndex:
 
     @cached_property
     def _norm_text(self) -> str:
-        return self._norm[0]
+        """The normalised text alone (counting needs no offsets)."""
+        return normalise(self.text)
+
+    def count_many(self, quotes: Iterable[str]) -> dict[str, int]:
+        """`count` for many quotes at once, through the word-start index of `find_many`."""
+        norm = self._norm_text
+        needles = {quote: normalise(quote) for quote in quotes}
+        starts = self._word_starts({n[:PREFIX] for n in needles.values() if len(n) >= PREFIX})
+        out: dict[str, int] = {}
+        for quote, needle in needles.items():
+            found = 0
+            if len(needle) >= PREFIX:
+                found = sum(1 for i in starts.get(needle[:PREFIX], ())
+                            if norm.startswith(needle, i))
+            out[quote] = found or self.count(quote)
+        return out
 
     def count(self, quote: str) -> int:
         """How many places `find_many` gives for this quote, from the normalised text alone."""

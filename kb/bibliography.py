@@ -20,7 +20,7 @@ from bibtexparser.middlewares.names import (
     split_multiple_persons_names,
 )
 
-from kb.model import Reference
+from kb.model import WEB_URL, Reference
 from kb.problems import Problem, error, warning
 from kb.sources import read_text
 
@@ -45,6 +45,7 @@ REQUIRED_FIELDS: Mapping[str, tuple[str | tuple[str, ...], ...]] = {
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID_RE = re.compile(r"^\d{1,9}$")
 YEAR_RE = re.compile(r"^\d{4}$")
+URL_RE = re.compile(WEB_URL)
 EARLIEST_YEAR = 1500
 
 
@@ -86,7 +87,7 @@ def parse_bibliography(text: str, file: str = "references.bib", *,
     pieces = _pieces(text, piece_chars)
     if pieces is not None:
         try:
-            return _parse_pieces(pieces, file, max_year)
+            return _parse_pieces(text, pieces, file, max_year)
         except RecursionError:
             pass  # the whole parse below reports it
     bib = Bibliography()
@@ -108,38 +109,47 @@ _ENTRY_START = re.compile(r"\n(?=@[A-Za-z]+[ \t]*\{)")
 _CROSS_PIECE = re.compile(r"@[ \t]*(string|preamble)\b|@[A-Za-z]+[ \t]*\(", re.I)
 
 
-def _pieces(text: str, size: int) -> list[tuple[int, str]] | None:
-    """(first line, text) of pieces cut only where an entry starts at brace depth 0 right
-    after a closing brace; None when the text is small or a cut might change its meaning."""
+def _pieces(text: str, size: int) -> list[tuple[int, int, int]] | None:
+    """(first line, start, end) of pieces cut only where an entry starts at brace depth 0
+    right after a closing brace; None when the text is small or a cut might change its
+    meaning. Offsets, not copies: each piece is sliced when it is parsed."""
     if len(text) <= 2 * size or _CROSS_PIECE.search(text):
         return None
-    pieces: list[tuple[int, str]] = []
+    pieces: list[tuple[int, int, int]] = []
     start, line, depth_at = 0, 0, 0
     for m in _ENTRY_START.finditer(text, size):
         cut = m.start() + 1
         if cut - start < size:
             continue
-        piece = text[start:cut]
-        depth = depth_at + piece.count("{") - piece.count("}")
-        if depth != 0 or not text[:cut].rstrip().endswith("}"):
+        depth = depth_at + text.count("{", start, cut) - text.count("}", start, cut)
+        if depth != 0 or _last_char(text, cut) != "}":
             continue
-        pieces.append((line, piece))
-        line += piece.count("\n")
+        pieces.append((line, start, cut))
+        line += text.count("\n", start, cut)
         start, depth_at = cut, 0
     if start == 0:
         return None
-    pieces.append((line, text[start:]))
+    pieces.append((line, start, len(text)))
     return pieces
 
 
-def _parse_pieces(pieces: list[tuple[int, str]], file: str, max_year: int) -> Bibliography:
+def _last_char(text: str, end: int) -> str:
+    """The last character before `end` that is not whitespace (without copying the text)."""
+    i = end - 1
+    while i >= 0 and text[i].isspace():  # a few blank lines at most
+        i -= 1
+    return text[i] if i >= 0 else ""
+
+
+def _parse_pieces(text: str, pieces: list[tuple[int, int, int]], file: str,
+                  max_year: int) -> Bibliography:
     """Parse pieces one at a time, keeping what a whole parse would: failed blocks first (in
     file order; a key already used in an earlier piece is a duplicate), then the entries."""
     failed: list[tuple[int, Bibliography]] = []
     entries: list[Bibliography] = []
     first_line: dict[str, int | None] = {}
-    for offset, piece in pieces:
-        library = bibtexparser.parse_string(piece)
+    for offset, start, end in pieces:
+        library = bibtexparser.parse_string(text[start:end])
         for block in library.failed_blocks:
             out = Bibliography()
             if isinstance(block, bm.DuplicateBlockKeyBlock) and block.key in first_line:
@@ -226,21 +236,36 @@ def _add_entry(entry: bm.Entry, file: str, bib: Bibliography, max_year: int,
                 "bib-missing-field", file, line,
                 f"@{entry_type}{{{key}}} has no {' or '.join(options)}",
                 f"add the {options[0]} field (BibTeX needs it for @{entry_type})", path=key))
+    bib.problems += _field_problems(entry, ref, file, max_year, offset)
+
+
+def _field_problems(entry: bm.Entry, ref: Reference, file: str, max_year: int,
+                    offset: int) -> list[Problem]:
+    """Malformed DOI, PubMed id, address or year of one entry, each at its field's line."""
+    fields, key, line = ref.fields, ref.key, ref.line
+    out = []
     if (doi := fields.get("doi")) and not DOI_RE.match(doi):
-        bib.problems.append(error(
+        out.append(error(
             "bib-doi-malformed", file, _field_line(entry, "doi", line, offset),
             f"'{doi}' is not a DOI", "write the bare DOI, e.g. 10.2519/jospt.2017.7096 "
             "(no https://doi.org/ prefix)", path=key))
     if (pmid := fields.get("pmid")) and not PMID_RE.match(pmid):
-        bib.problems.append(error(
+        out.append(error(
             "bib-pmid-malformed", file, _field_line(entry, "pmid", line, offset),
             f"'{pmid}' is not a PubMed id", "write the digits only, e.g. 28158962", path=key))
+    if (url := fields.get("url")) and not URL_RE.match(url):
+        out.append(warning(
+            "bib-url-malformed", file, _field_line(entry, "url", line, offset),
+            f"'{url[:80]}' is not a web address that can be linked, so it is not shown",
+            "write the full http:// or https:// address, spaces percent-encoded (%20)",
+            path=key))
     year = fields.get("year")
     if year and not (YEAR_RE.match(year) and EARLIEST_YEAR <= int(year) <= max_year):
-        bib.problems.append(error(
+        out.append(error(
             "bib-year-implausible", file, _field_line(entry, "year", line, offset),
             f"year '{year}' is not a plausible publication year",
             f"write the four-digit year between {EARLIEST_YEAR} and {max_year}", path=key))
+    return out
 
 
 def _as_text(value: object, enclosed: bool = False) -> str:

@@ -9,20 +9,25 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 
-from kb.anchors import index_for, sha256_text
+from kb.anchors import sha256_text
 from kb.model import (
     QUALITY_RATINGS,
+    Appraisal,
     Effect,
     EffectMeasure,
     KnowledgeBase,
     ReviewStatus,
+    Stance,
     expected_certainty,
 )
-from kb.problems import Problem, error, warning
+from kb.problems import Problem, Report, error, warning
+from kb.rules import default_certainty
 
 Check = Callable[[KnowledgeBase], Iterator[Problem]]
 # Up to this many quotes are looked up one by one rather than through a word index.
 FEW_QUOTES = 8
+# Google's ClaimReview guidance: keep claimReviewed under 75 characters (mobile display).
+SHORT_MAX_CHARS = 74
 
 
 def check_claim_ids(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -37,73 +42,63 @@ def check_claim_ids(kb: KnowledgeBase) -> Iterator[Problem]:
             first[c.id] = kb.line_of(path) or 0
 
 
+def _claim_links(kb: KnowledgeBase) -> Iterator[tuple[int, str, list[tuple[int, str]]]]:
+    """(position, id, [(link position, study key)]) of every claim in file order, those
+    that failed validation included (their well-formed links can still be checked)."""
+    valid = ((idx, c.id, [(j, link.study) for j, link in enumerate(c.evidence)])
+             for idx, c in kb.claims_with_index())
+    if not kb.invalid_claims:
+        yield from valid
+        return
+    invalid = [(c.index, c.id, list(c.links)) for c in kb.invalid_claims if c.links]
+    yield from sorted([*valid, *invalid], key=lambda item: item[0])
+
+
 def check_evidence_links(kb: KnowledgeBase) -> Iterator[Problem]:
-    for idx, claim in kb.claims_with_index():
+    for idx, claim_id, links in _claim_links(kb):
         seen: Counter[str] = Counter()
-        for j, link in enumerate(claim.evidence):
-            seen[link.study] += 1
-            known = link.study in kb.references
-            if seen[link.study] < 2 and known and (link.study in kb.studies
-                                                   or link.study in kb.invalid_studies):
+        for j, study in links:
+            seen[study] += 1
+            known = study in kb.references
+            if seen[study] < 2 and known and (study in kb.studies
+                                              or study in kb.invalid_studies):
                 continue  # the usual case: no problem, so no line to look up
             path = f"claims[{idx}].evidence[{j}].study"
             line = kb.line_of(path)
-            if seen[link.study] == 2:
+            if seen[study] == 2:
                 yield warning("link-duplicate", kb.claims_file, line,
-                              f"claim '{claim.id}' links study '{link.study}' more than once",
+                              f"claim '{claim_id}' links study '{study}' more than once",
                               "merge the links unless they speak to different outcomes",
                               path=path)
-            if link.study not in kb.references:
+            if study not in kb.references:
                 yield error("claim-unknown-study", kb.claims_file, line,
-                            f"study '{link.study}' is not in {kb.bib_file}",
-                            _did_you_mean(link.study, kb.references) or
+                            f"study '{study}' is not in {kb.bib_file}",
+                            _did_you_mean(study, kb.references) or
                             f"add the entry to {kb.bib_file} or fix the key", path=path)
-            elif link.study not in kb.studies and link.study not in kb.invalid_studies:
+            elif study not in kb.studies and study not in kb.invalid_studies:
                 yield error("claim-study-not-appraised", kb.claims_file, line,
-                            f"study '{link.study}' has no appraisal under 'studies:'",
-                            f"add 'studies: {link.study}:' with its design and verification",
+                            f"study '{study}' has no appraisal under 'studies:'",
+                            f"add 'studies: {study}:' with its design and verification",
                             path=path)
 
 
 def check_studies(kb: KnowledgeBase) -> Iterator[Problem]:
     cited = {link.study for c in kb.claims for link in c.evidence}
+    cited.update(key for c in kb.invalid_claims for _, key in c.links)
     included = {k for a in kb.studies.values() for k in a.includes}
     for key, appraisal in kb.studies.items():
         path = f"studies.{key}"
-        line = kb.line_of(path)
         if key not in kb.references:
-            yield error("study-unknown-reference", kb.claims_file, line,
+            yield error("study-unknown-reference", kb.claims_file, kb.line_of(path),
                         f"appraised study '{key}' is not in {kb.bib_file}",
                         _did_you_mean(key, kb.references) or
                         f"add the entry to {kb.bib_file} or fix the key", path=path)
         if key not in cited and key not in included:
-            yield warning("study-unused", kb.claims_file, line,
+            yield warning("study-unused", kb.claims_file, kb.line_of(path),
                           f"study '{key}' is appraised but no claim cites it",
                           "link it from a claim's evidence, or remove the appraisal", path=path)
-        for j, inc in enumerate(appraisal.includes):
-            inc_path = f"{path}.includes[{j}]"
-            if inc not in kb.references:
-                yield error("review-includes-unknown", kb.claims_file, kb.line_of(inc_path),
-                            f"review '{key}' includes '{inc}', which is not in {kb.bib_file}",
-                            _did_you_mean(inc, kb.references) or
-                            "list only included studies that are in the bibliography",
-                            path=inc_path)
-            elif inc == key:
-                yield error("review-includes-itself", kb.claims_file, kb.line_of(inc_path),
-                            f"review '{key}' lists itself as included", "remove it",
-                            path=inc_path)
-        if appraisal.includes and not appraisal.design.is_review:
-            yield warning("includes-not-review", kb.claims_file, kb.line_of(f"{path}.includes"),
-                          f"'{key}' is a {appraisal.design.value} but lists included studies",
-                          "only systematic and umbrella reviews include studies", path=path)
-        if appraisal.quality and appraisal.quality.tool in QUALITY_RATINGS:
-            allowed = QUALITY_RATINGS[appraisal.quality.tool]
-            if appraisal.quality.rating.lower() not in allowed:
-                q_path = f"{path}.quality.rating"
-                yield error("schema-vocabulary", kb.claims_file, kb.line_of(q_path),
-                            f"'{appraisal.quality.rating}' is not a "
-                            f"{appraisal.quality.tool.value} rating",
-                            "use one of: " + ", ".join(allowed), path=q_path)
+        yield from _check_includes(kb, key, appraisal, path)
+        yield from _check_quality(kb, appraisal, path)
     for key, ref in kb.references.items():
         if key not in kb.studies and key not in cited:
             yield warning("reference-unused", kb.bib_file, ref.line,
@@ -111,26 +106,62 @@ def check_studies(kb: KnowledgeBase) -> Iterator[Problem]:
                           "cite it from a claim, or remove it from the bibliography", path=key)
 
 
-def check_quotes(kb: KnowledgeBase) -> Iterator[Problem]:
-    if kb.article_text is None:
+def _check_includes(kb: KnowledgeBase, key: str, appraisal: Appraisal,
+                    path: str) -> Iterator[Problem]:
+    for j, inc in enumerate(appraisal.includes):
+        inc_path = f"{path}.includes[{j}]"
+        if inc not in kb.references:
+            yield error("review-includes-unknown", kb.claims_file, kb.line_of(inc_path),
+                        f"review '{key}' includes '{inc}', which is not in {kb.bib_file}",
+                        _did_you_mean(inc, kb.references) or
+                        "list only included studies that are in the bibliography",
+                        path=inc_path)
+        elif inc == key:
+            yield error("review-includes-itself", kb.claims_file, kb.line_of(inc_path),
+                        f"review '{key}' lists itself as included", "remove it",
+                        path=inc_path)
+    if appraisal.includes and not appraisal.design.is_review:
+        yield warning("includes-not-review", kb.claims_file, kb.line_of(f"{path}.includes"),
+                      f"'{key}' is a {appraisal.design.value} but lists included studies",
+                      "only systematic and umbrella reviews include studies", path=path)
+
+
+def _check_quality(kb: KnowledgeBase, appraisal: Appraisal, path: str) -> Iterator[Problem]:
+    quality = appraisal.quality
+    if quality is None or quality.tool not in QUALITY_RATINGS:
         return
-    index = index_for(kb.article_text)
-    if len(kb.claims) <= FEW_QUOTES:  # a few edited claims: no need to index every word
-        found = {c.quote: index.count(c.quote) for c in kb.claims}
+    allowed = QUALITY_RATINGS[quality.tool]
+    if quality.rating.lower() not in allowed:
+        q_path = f"{path}.quality.rating"
+        yield error("schema-vocabulary", kb.claims_file, kb.line_of(q_path),
+                    f"'{quality.rating}' is not a {quality.tool.value} rating",
+                    "use one of: " + ", ".join(allowed), path=q_path)
+
+
+def check_quotes(kb: KnowledgeBase) -> Iterator[Problem]:
+    index = kb.article_index
+    if index is None:
+        return
+    quoted = [(idx, c.id, c.quote) for idx, c in kb.claims_with_index()]
+    if kb.invalid_claims:  # a claim with a schema error still has its quote checked
+        quoted = sorted([*quoted, *((c.index, c.id, c.quote) for c in kb.invalid_claims
+                                    if c.quote.strip())])
+    if len(quoted) <= FEW_QUOTES:  # a few edited claims: no need to index every word
+        found = {q: index.count(q) for _, _, q in quoted}
     else:
-        found = {q: len(s) for q, s in index.find_many(c.quote for c in kb.claims).items()}
-    for idx, claim in kb.claims_with_index():
+        found = index.count_many(q for _, _, q in quoted)
+    for idx, claim_id, quote in quoted:
         path = f"claims[{idx}].quote"
-        spans = found[claim.quote]
+        spans = found[quote]
         if not spans:
-            near = index.closest(claim.quote)
+            near = index.closest(quote)
             yield error("claim-quote-not-found", kb.claims_file, kb.line_of(path),
-                        f"the quote of claim '{claim.id}' is not in the article text",
+                        f"the quote of claim '{claim_id}' is not in the article text",
                         f"copy the article's exact words; closest passage: \"{near}\"",
                         path=path)
         elif spans > 1:
             yield warning("claim-quote-ambiguous", kb.claims_file, kb.line_of(path),
-                          f"the quote of claim '{claim.id}' occurs {spans} times",
+                          f"the quote of claim '{claim_id}' occurs {spans} times",
                           "quote a longer passage so it anchors to one place", path=path)
 
 
@@ -144,7 +175,8 @@ def check_article(kb: KnowledgeBase) -> Iterator[Problem]:
                       "the article text has no recorded hash, so later edits go unnoticed",
                       f"add 'sha256: {actual}' under article:", path=path)
     elif kb.article.sha256 != actual:
-        found = index_for(kb.article_text).find_many(c.quote for c in kb.claims)
+        found = kb.article_index.count_many(  # type: ignore[union-attr]
+            c.quote for c in kb.claims)
         held = [c.id for c in kb.claims if found[c.quote]]
         broke = [c.id for c in kb.claims if not found[c.quote]]
         yield error("article-changed", kb.claims_file, kb.line_of(path),
@@ -181,6 +213,47 @@ def check_reviews(kb: KnowledgeBase) -> Iterator[Problem]:
                           path=f"claims[{idx}]")
 
 
+def check_certainties(kb: KnowledgeBase) -> Iterator[Problem]:
+    """Links graded with the design's default certainty, so the editor knows to appraise them."""
+    for idx, claim in kb.claims_with_index():
+        for j, link in enumerate(claim.evidence):
+            if link.certainty is not None or link.stance is Stance.CONTEXT:
+                continue
+            if link.study not in kb.studies:
+                continue  # an unknown or unappraised study is reported as an error already
+            certainty, why = default_certainty(link, kb.studies[link.study])
+            path = f"claims[{idx}].evidence[{j}]"
+            yield warning("link-certainty-default", kb.claims_file, kb.line_of(path),
+                          f"claim '{claim.id}': the link to '{link.study}' has no certainty; "
+                          f"graded {certainty.label} ({why})",
+                          f"appraise it and write 'certainty: {certainty.value}' or another "
+                          "GRADE level; add 'downgrades:' for the domains that lower it",
+                          path=path)
+
+
+def check_short_forms(kb: KnowledgeBase) -> Iterator[Problem]:
+    for idx, claim in kb.claims_with_index():
+        if claim.short is not None and len(claim.short) > SHORT_MAX_CHARS:
+            path = f"claims[{idx}].short"
+            yield warning("claim-short-long", kb.claims_file, kb.line_of(path),
+                          f"the short form of claim '{claim.id}' has {len(claim.short)} "
+                          f"characters; ClaimReview asks for at most {SHORT_MAX_CHARS}",
+                          "say the claim in fewer words, faithful to the statement", path=path)
+
+
+def check_contradictions(kb: KnowledgeBase) -> Iterator[Problem]:
+    ids = {c.id for c in kb.claims} | {c.id for c in kb.invalid_claims}
+    for idx, claim in kb.claims_with_index():
+        for j, other in enumerate(claim.contradicts):
+            path = f"claims[{idx}].contradicts[{j}]"
+            if other == claim.id:
+                yield error("claim-contradicts-itself", kb.claims_file, kb.line_of(path),
+                            f"claim '{claim.id}' lists itself under contradicts",
+                            "name the other claim that asserts the opposite", path=path)
+            elif other not in ids:
+                yield error("claim-contradicts-unknown", kb.claims_file, kb.line_of(path),
+                            f"claim '{claim.id}' contradicts '{other}', which is not a claim",
+                            _did_you_mean(other, ids) or "use another claim's id", path=path)
 def check_effects(kb: KnowledgeBase) -> Iterator[Problem]:
     """GRADE fields of each link: certainty against design and domains, effect numbers."""
     for idx, claim in kb.claims_with_index():
@@ -188,7 +261,9 @@ def check_effects(kb: KnowledgeBase) -> Iterator[Problem]:
             base = f"claims[{idx}].evidence[{j}]"
             appraisal = kb.studies.get(link.study)
             expected = None if appraisal is None else expected_certainty(appraisal.design, link)
-            if expected is not None and expected is not link.certainty:
+            # a link without certainty is graded with the default and warned about instead
+            if (expected is not None and link.certainty is not None
+                    and expected is not link.certainty):
                 moves = [f"-{d.level.steps} {d.domain.value}" for d in link.downgrades]
                 moves += [f"+{u.level.steps} {u.domain.value}" for u in link.upgrades]
                 yield warning(
@@ -247,28 +322,33 @@ CHECKS: tuple[Check, ...] = (
     check_quotes,
     check_article,
     check_reviews,
+    check_certainties,
+    check_short_forms,
+    check_contradictions,
     check_effects,
 )
 
 
-# The codes each check can yield, and the checks whose problems concern one claim alone (so
-# an edit of one claim is checked again by running them on that claim: see `kb.cache`).
-CODES: dict[Check, tuple[str, ...]] = {
-    check_claim_ids: ("claim-duplicate-id",),
-    check_evidence_links: ("link-duplicate", "claim-unknown-study", "claim-study-not-appraised"),
-    check_studies: ("study-unknown-reference", "study-unused", "review-includes-unknown",
-                    "review-includes-itself", "includes-not-review", "schema-vocabulary",
-                    "reference-unused"),
-    check_quotes: ("claim-quote-not-found", "claim-quote-ambiguous"),
-    check_article: ("article-unhashed", "article-changed"),
-    check_reviews: ("override-no-rationale", "review-incomplete", "claim-not-checkable-reason",
-                    "claim-no-evidence"),
-    check_effects: ("certainty-inconsistent", "effect-narrative-no-text", "effect-no-value",
-                    "effect-ratio-not-positive", "effect-interval-order",
-                    "effect-interval-incomplete"),
+# What each warning leaves to do, in words for `kb check`'s summary.
+TO_DO: dict[str, str] = {
+    "claim-no-evidence": "checkable claims without evidence links",
+    "link-certainty-default": "links graded with their design's default certainty",
+    "study-unused": "appraised studies no claim cites",
+    "reference-unused": "references no claim cites",
+    "article-unhashed": "article text without a recorded hash",
+    "review-incomplete": "reviewed claims without reviewer and date",
+    "claim-quote-ambiguous": "quotes that occur more than once",
+    "claim-short-long": "short forms longer than ClaimReview's 74 characters",
 }
-PER_CLAIM: tuple[Check, ...] = (check_evidence_links, check_quotes, check_reviews,
-                                check_effects)
+
+
+def left_to_do(report: Report) -> list[str]:
+    """A count per kind of warning that is work left for the editor ('Left to do:' lines)."""
+    counts = Counter(p.code for p in report.warnings if p.code in TO_DO)
+    if not counts:
+        return []
+    return ["Left to do:", *(f"  {n} {TO_DO[code]} ({code})"
+                             for code, n in sorted(counts.items(), key=lambda kv: -kv[1]))]
 
 
 def run_checks(kb: KnowledgeBase, checks: tuple[Check, ...] = CHECKS) -> Iterator[Problem]:

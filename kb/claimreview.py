@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kb.grading import Grade
-from kb.model import KnowledgeBase, Verdict
+from kb.model import Claim, KnowledgeBase, Verdict
 from kb.text import safe_url
 
 RATING: Mapping[Verdict, tuple[int, str]] = {
@@ -25,16 +25,13 @@ RATING: Mapping[Verdict, tuple[int, str]] = {
     Verdict.CONTRADICTED: (1, "Contradicted by the evidence"),
 }
 BEST, WORST = 5, 1
-MAX_CLAIM_CHARS = 74
 
 
-def short_claim(text: str, limit: int = MAX_CLAIM_CHARS) -> str:
-    """The claim cut at a word boundary to fit `limit` characters (ClaimReview asks < 75)."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
-    return cut + "…"
+def claim_reviewed(claim: Claim) -> str:
+    """What ClaimReview names as the claim: the editor's short form when given, else the whole
+    statement. Never a cut phrase: a claim cut mid-way can say something else (`kb check`
+    warns when a short form is too long for ClaimReview's display)."""
+    return " ".join((claim.short or claim.statement).split())
 
 
 def claim_reviews(kb: KnowledgeBase, grades: Mapping[str, Grade], *, site_url: str,
@@ -62,7 +59,7 @@ def claim_reviews(kb: KnowledgeBase, grades: Mapping[str, Grade], *, site_url: s
             "@context": "https://schema.org",
             "@type": "ClaimReview",
             "url": f"{base}/claim?{urllib.parse.urlencode({'claim': claim.id})}",
-            "claimReviewed": short_claim(claim.statement),
+            "claimReviewed": claim_reviewed(claim),
             "itemReviewed": {"@type": "Claim", "text": claim.quote, "appearance": appearance,
                              **({"author": {"@type": "Organization", "name": art.publisher}}
                                 if art else {})},

@@ -10,13 +10,14 @@ from __future__ import annotations
 import difflib
 import enum
 import hashlib
+import math
 import re
 import types
 import typing
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from sys import intern  # entries share their data paths: one string each
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -28,27 +29,32 @@ from kb.model import (
     Claim,
     ClaimsFile,
     InvalidClaim,
+    Design,
+    nearest_design,
     Settings,
 )
-from kb.problems import Problem, error
+from kb.problems import MAX_PROBLEMS, Problem, error
 from kb.sources import read_text
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR = yaml.constructor.SafeConstructor()
 _TOP_LEVEL = ("$schema", "schema_version", "article", "settings", "studies", "claims")
 _MAX_DEPTH = 64
-# Past this many problems a file is almost surely the wrong one; listing more helps nobody.
-MAX_PROBLEMS = 1000
 M = TypeVar("M", bound=BaseModel)
 _STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+# No count in a claims file needs more digits than this; Python refuses int() past 4300.
+MAX_NUMBER_CHARS = 40
 _ALLOWED_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in (
     "str", "int", "float", "bool", "null", "timestamp", "map", "seq"))
 
 
 class LineMap(MutableMapping[str, int]):
-    """Data path -> 1-based line for a file parsed in chunks, resolved on demand.
+    """Data path -> 1-based line for a file parsed in blocks, resolved on demand.
 
-    Each entry's lines are kept relative to where its chunk starts; building the flat map of
+    Each entry's lines are kept relative to where its block starts; building the flat map of
     every path eagerly would cost more than re-parsing the one entry that changed.
     """
 
@@ -108,6 +114,9 @@ class ClaimsDocument:
     """What `load_claims` could read; parts that failed validation are left out."""
 
     article: Article | None = None
+    # The article text's path, also when the article block failed validation elsewhere (its
+    # quotes can still be checked).
+    article_path: str | None = None
     settings: Settings = field(default_factory=Settings)
     studies: dict[str, Appraisal] = field(default_factory=dict)
     claims: list[Claim] = field(default_factory=list)
@@ -117,14 +126,28 @@ class ClaimsDocument:
     invalid_studies: set[str] = field(default_factory=set)
     lines: MutableMapping[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    # When parsed in chunks (with a memo): each entry's chunk hash by data path, and the
-    # file's layout, (kind, start, end, line, hash) for every piece of text in order, gaps
-    # between entries included, so a later load can tell which entry changed. Offsets are
-    # in the UTF-8 bytes of the text (without a byte-order mark); lines are 0-based.
-    chunk_keys: dict[str, str] = field(default_factory=dict)
-    layout: list[tuple[str, int, int, int, str]] | None = None
-    # With the layout: the indent of the claims' "- " and the file's number of newlines.
-    layout_info: tuple[str, int] = ("", 0)
+    # When parsed block by block (see `claim_blocks`): the hash of each claim's and
+    # appraisal's block by data path ("claims[3]", "studies.smith2020"), so that a later
+    # parse can reuse the entries whose text did not change.
+    block_hashes: dict[str, str] = field(default_factory=dict)
+    reused: int = 0  # how many of them were taken from `parse_claims`' `reuse`
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A valid claim or appraisal parsed from one block of claims.yaml, reusable by a later
+    parse while the block's text (so its hash) is unchanged."""
+
+    value: Claim | Appraisal
+    lines: Mapping[str, int]    # data path below the entry -> line relative to the block
+    name: str | None = None     # the study's key (None for a claim)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reused:
+    """Stands in the parsed data for an entry taken from `reuse` (validated already)."""
+
+    value: Claim | Appraisal
 
 
 class _Unloadable(Exception):
@@ -149,67 +172,56 @@ def load_claims(path: str, display_name: str = "claims.yaml") -> ClaimsDocument:
         doc = ClaimsDocument()
         doc.problems.extend(problems)
         return doc
-    # Parsed entry by entry (a throwaway memo): the same result as one parse of the whole
-    # file, in about half the memory and less time, since PyYAML's node tree for a large
-    # file never exists at once.
-    return parse_claims(text, display_name, ParseMemo(keep=False))
+    # Parsed block by block: the same result as one parse of the whole file, in about half
+    # the memory and less time, since PyYAML's node tree for a large file never exists at once.
+    return parse_claims(text, display_name)
 
 
 def parse_claims(text: str, display_name: str = "claims.yaml",
-                 memo: ParseMemo | None = None) -> ClaimsDocument:
+                 reuse: Mapping[str, Entry] | None = None) -> ClaimsDocument:
     """Validate claims-file text (see `load_claims`).
 
-    With a `memo` from an earlier parse, entries whose text did not change are neither
-    parsed nor validated again: editing one claim re-reads one claim. The result is the
-    same as without a memo (files with an unusual layout are simply parsed whole).
+    A conventionally laid-out file is parsed block by block (see `claim_blocks`); `reuse`
+    maps block hashes to entries of an earlier parse, which are taken as they are instead of
+    being parsed and validated again, so editing one claim re-reads one claim. The result is
+    the same as without `reuse` (files with an unusual layout are simply parsed whole).
     """
     doc = ClaimsDocument()
-    item_keys: dict[str, str] = {}
-    data = None
-    if memo is not None:
-        data = _parse_chunked(text, display_name, doc, memo, item_keys)
-        if data is None:
-            doc = ClaimsDocument()
-            item_keys = {}
+    data = _parse_blocks(text, display_name, doc, reuse or {})
     if data is None:
-        data = parse_yaml(text, display_name, doc)
-    if data is None:
-        return doc
-    _validate(data, display_name, doc, memo, item_keys)
-    if memo is not None:
-        memo.finish()
-    doc.chunk_keys = item_keys
+        return _parse_whole(text, display_name)
+    _validate(data, display_name, doc)
     return doc
 
 
-@dataclass
-class ParseMemo:
-    """Parsed and validated entries of claims.yaml by their text's hash, for the next parse.
+def _parse_whole(text: str, display_name: str) -> ClaimsDocument:
+    doc = ClaimsDocument()
+    data = parse_yaml(text, display_name, doc)
+    if data is not None:
+        _validate(data, display_name, doc)
+    return doc
 
-    Owned by the caller (the dashboard keeps one per knowledge base; `kb.cache` stores the
-    parsed half on disk). Entries not used by the latest parse are dropped.
+
+def reusable_entries(doc: ClaimsDocument) -> dict[str, Entry]:
+    """The valid entries of a block-by-block parse by block hash, for `parse_claims`' `reuse`.
+
+    Examples
+    --------
+    >>> doc = parse_claims(open("claims.yaml", encoding="utf-8").read())   # doctest: +SKIP
+    >>> edited = parse_claims(new_text, reuse=reusable_entries(doc))        # doctest: +SKIP
     """
-
-    parsed: dict[str, tuple[Any, dict[str, int]]] = field(default_factory=dict)
-    # False for a one-off parse: entries are not kept for a next one (less memory).
-    keep: bool = True
-    validated: dict[tuple[str, str], Any] = field(default_factory=dict)
-    _used_parsed: set[str] = field(default_factory=set)
-    _used_validated: set[tuple[str, str]] = field(default_factory=set)
-
-    def finish(self) -> None:
-        self.parsed = {k: v for k, v in self.parsed.items() if k in self._used_parsed}
-        self.validated = {k: v for k, v in self.validated.items() if k in self._used_validated}
-        self._used_parsed, self._used_validated = set(), set()
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Only the parsed half goes to disk: validated models unpickle slower than they validate.
-        return {"parsed": self.parsed}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.parsed = state.get("parsed", {})
-        self.keep = True
-        self.validated, self._used_parsed, self._used_validated = {}, set(), set()
+    if not isinstance(doc.lines, LineMap):
+        return {}
+    out: dict[str, Entry] = {}
+    for pos, claim in zip(doc.claim_positions, doc.claims, strict=True):
+        key = doc.block_hashes.get(f"claims[{pos}]")
+        if key is not None:
+            out[key] = Entry(claim, doc.lines.claims[pos][0])
+    for name, appraisal in doc.studies.items():
+        key = doc.block_hashes.get(f"studies.{name}")
+        if key is not None:
+            out[key] = Entry(appraisal, doc.lines.studies[name][0], name)
+    return out
 
 
 _TOP = re.compile(r"^([A-Za-z_$][\w$-]*):([^\n]*)$", re.M)
@@ -222,24 +234,66 @@ _STUDY_START = r"\n{indent}(?=[^\s#'\"{{}}\[\],&*!|>%@`-][^:#\n]*:[ \t]*(#[^\n]*
 _ITEM_START = r"\n{indent}- "
 
 
-def chunk_hash(kind: str, text: str | bytes) -> str:
-    """The key of one piece of claims.yaml (an entry or the text between entries)."""
-    data = text.encode() if isinstance(text, str) else text
-    return hashlib.sha1(kind.encode() + data).hexdigest()
+class Block(NamedTuple):
+    """One independently parsable piece of claims.yaml (see `claim_blocks`)."""
+
+    kind: str        # "claim", "study" (one appraisal) or "section" (a whole top-level key)
+    name: str        # the claim's id as written on its `id:` line ("" if it has none), the
+                     # study's key, or the section's key
+    start_line: int  # 1-based line of its first line
+    end_line: int    # 1-based line of its last line
+    start: int       # character offsets [start, end) of its text in the file's text
+    end: int
+    hash: str        # hash of its kind and text: an unchanged block has an unchanged hash
 
 
-@dataclass(frozen=True)
-class _Chunk:
-    path: str          # "claims[3]" for a claim; "studies" or "" otherwise
-    line: int          # 0-based line where it starts
-    source: str        # the whole file's text (a chunk's text is sliced when used)
-    kind: str          # "section" (a whole top-level entry), "study" or "claim"
-    start: int = 0     # offset in the file's text
-    end: int = 0
+def block_hash(kind: str, text: str) -> str:
+    """The hash of one block's text (see `Block.hash`)."""
+    digest = hashlib.sha1(kind.encode())
+    digest.update(text.encode())
+    return digest.hexdigest()
 
-    @property
-    def text(self) -> str:
-        return self.source[self.start:self.end]
+
+def claim_blocks(text: str) -> list[Block] | None:
+    r"""Split a conventionally laid-out claims file into independently parsable blocks.
+
+    Each claim under `claims:` and each appraisal under `studies:` is a block of its own
+    (from its first line to the next entry or top-level key, comments and blank lines
+    included); any other top-level key (`article:`, `settings:`, ...) is one "section" block.
+    Section headers and comments before the first entry belong to no block. Found with
+    regular expressions over the whole text, without parsing YAML; returns None for anything
+    unusual (tabs, document markers, stray top-level text, repeated sections, flow-style
+    sections), which is then parsed whole. Used by the loader to reuse unchanged entries and
+    by the editor to find the block it rewrites.
+
+    Examples
+    --------
+    >>> text = "claims:\n  - id: a\n    quote: x\n  - id: b\n    quote: y\n"
+    >>> [(b.kind, b.name, b.start_line, b.end_line) for b in claim_blocks(text)]
+    [('claim', 'a', 2, 3), ('claim', 'b', 4, 5)]
+    """
+    tops = _top_keys(text)
+    if tops is None:
+        return None
+    spans: list[tuple[str, str, int, int]] = []
+    bounds = [pos for pos, _, _ in tops] + [len(text)]
+    for (start, name, block), end in zip(tops, bounds[1:], strict=True):
+        if name in ("studies", "claims") and block:
+            entries = _entries(text, name, start, end)
+            if entries is None:
+                return None
+            spans += entries
+        else:
+            spans.append(("section", name, start, end))
+    blocks = []
+    line, last = 1, 0
+    for kind, name, a, b in spans:
+        line += text.count("\n", last, a)
+        last = a
+        body = text[a:b]
+        end_line = line + body.count("\n", 0, max(len(body) - 1, 0))
+        blocks.append(Block(kind, name, line, end_line, a, b, block_hash(kind, body)))
+    return blocks
 
 
 def _column0_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -251,13 +305,8 @@ def _column0_lines(text: str) -> Iterator[tuple[int, str]]:
         yield m.start() + 1, m.group()[1:]
 
 
-def _chunks(text: str) -> list[_Chunk] | None:
-    """Split a conventionally laid-out claims file into independently parsable pieces.
-
-    Regular expressions over the whole text find the top-level keys and the entries of
-    `studies:` and `claims:`. Returns None for anything unusual (tabs, document markers,
-    stray top-level text, repeated sections), which is then parsed whole.
-    """
+def _top_keys(text: str) -> list[tuple[int, str, bool]] | None:
+    """(offset, key, holds a block) of each top-level key, or None for an unusual layout."""
     if "\t" in text or text.startswith(("---", "...")) or "\n---" in text or "\n..." in text:
         return None  # (the same test as re.search(r"^(---|\.\.\.)", re.M), without a slow scan)
     tops = []
@@ -269,132 +318,126 @@ def _chunks(text: str) -> list[_Chunk] | None:
             tops.append((start, line.split(":", 1)[0], False))
         else:
             tops.append((start, top.group(1), bool(_TOP_BLOCK.fullmatch(top.group(2)))))
-    if not tops:
-        return None
     names = [name for _, name, _ in tops]
-    if len(names) != len(set(names)):
+    if not tops or len(names) != len(set(names)):
         return None
-    chunks: list[_Chunk] = []
-    bounds = [pos for pos, _, _ in tops] + [len(text)]
-    line, last = 0, 0
+    return tops
 
-    def line_of(pos: int) -> int:
-        nonlocal line, last
-        line += text.count("\n", last, pos)
-        last = pos
-        return line
 
-    for (start, name, block), end in zip(tops, bounds[1:], strict=True):
-        if name in ("studies", "claims") and block:
-            body_start = text.find("\n", start, end) + 1 or end
-            first = (_STUDY_KEY if name == "studies" else _ITEM).search(text, body_start, end)
-            if first is None:
-                starts = []
-            else:
-                template = _STUDY_START if name == "studies" else _ITEM_START
-                pattern = re.compile(template.format(indent=" " * len(first.group(1))))
-                starts = [first.start()] + [m.start() + 1 for m in
-                                            pattern.finditer(text, first.start(), end)]
-            lead = text[body_start:starts[0] if starts else end]
-            if any(ln.strip() and not ln.lstrip().startswith("#") for ln in lead.splitlines()):
-                return None
-            line_of(start)
-            for k, (a, b) in enumerate(zip(starts, [*starts[1:], end], strict=True)):
-                kind = "study" if name == "studies" else "claim"
-                path = "studies" if kind == "study" else f"claims[{k}]"
-                chunks.append(_Chunk(path, line_of(a), text, kind, a, b))
-        else:
-            chunks.append(_Chunk("", line_of(start), text, "section", start, end))
-    return chunks
+def _entries(text: str, section: str, start: int, end: int
+             ) -> list[tuple[str, str, int, int]] | None:
+    """(kind, name, start, end) of each entry of the `studies:` or `claims:` section."""
+    body_start = text.find("\n", start, end) + 1 or end
+    first = (_STUDY_KEY if section == "studies" else _ITEM).search(text, body_start, end)
+    starts: list[int] = []
+    indent = ""
+    if first is not None:
+        indent = first.group(1)
+        template = _STUDY_START if section == "studies" else _ITEM_START
+        pattern = re.compile(template.format(indent=indent))
+        starts = [first.start()] + [m.start() + 1 for m in
+                                    pattern.finditer(text, first.start(), end)]
+    lead = text[body_start:starts[0] if starts else end]
+    if any(ln.strip() and not ln.lstrip().startswith("#") for ln in lead.splitlines()):
+        return None
+    ends = [*starts[1:], end]
+    if section == "studies":
+        return [("study", text[a:text.find(":", a)].strip(), a, b)
+                for a, b in zip(starts, ends, strict=True)]
+    id_line = re.compile(rf"^{indent}(?:- |  )id:[ \t]*['\"]?([^'\"\s#]*)", re.M)
+    out = []
+    for a, b in zip(starts, ends, strict=True):
+        m = id_line.search(text, a, b)
+        out.append(("claim", m.group(1) if m else "", a, b))
+    return out
 
 
 def parse_entry(kind: str, text: str, file: str) -> tuple[Any, dict[str, int]] | None:
-    """One piece of claims.yaml ("claim", "study" or "section") as (data, line of each data
-    path relative to the piece), or None if it is not cleanly one such piece."""
+    """One block of claims.yaml ("claim", "study" or "section") as (data, line of each data
+    path relative to the block), or None if it is not cleanly one such block."""
     sub = ClaimsDocument()
     value = parse_yaml(text, file, sub)
-    if value is None or sub.problems:
+    if value is None or sub.problems or not _one_entry(kind, value):
         return None
     if kind == "claim":
-        if not isinstance(value, list) or len(value) != 1:
-            return None
         return value[0], {intern(p.replace("[0]", "", 1)): n
                           for p, n in sub.lines.items() if p.startswith("[0]")}
-    if not isinstance(value, dict) or (kind == "study" and len(value) != 1):
-        return None
-    if kind == "study":
-        (name,) = value
-        # Keyed by what follows the study's key, so entries share their paths.
-        return value, {intern(p[len(str(name)):]): n for p, n in sub.lines.items() if p}
-    return value, {intern(p): n for p, n in sub.lines.items() if p}
+    # A study's lines are keyed by what follows its key, so entries share their paths.
+    cut = len(str(next(iter(value)))) if kind == "study" else 0
+    return value, {intern(p[cut:]): n for p, n in sub.lines.items() if p}
 
 
-def _parse_chunked(text: str, file: str, doc: ClaimsDocument, memo: ParseMemo,
-                   item_keys: dict[str, str]) -> dict[str, Any] | None:
-    chunks = _chunks(text)
-    if chunks is None:
+def _one_entry(kind: str, value: Any) -> bool:
+    """Whether a block's data is what a block of this kind holds."""
+    if kind == "claim":
+        return isinstance(value, list) and len(value) == 1
+    return isinstance(value, dict) and (kind != "study" or len(value) == 1)
+
+
+def _parse_blocks(text: str, file: str, doc: ClaimsDocument,
+                  reuse: Mapping[str, Entry]) -> dict[str, Any] | None:
+    blocks = claim_blocks(text)
+    if blocks is None:
         return None
-    data: dict[str, Any] = {}
     lines = LineMap()
     doc.lines = lines
-    doc.lines[""] = chunks[0].line + 1 if chunks else 1
+    lines[""] = blocks[0].start_line if blocks else 1
+    data: dict[str, Any] = {}
     for start, line in _column0_lines(text):
         top = _TOP.fullmatch(line.rstrip("\r"))
         if top and top.group(1) in ("studies", "claims") and _TOP_BLOCK.fullmatch(top.group(2)):
             name = top.group(1)
-            doc.lines[name] = text.count("\n", 0, start) + 1
+            lines[name] = text.count("\n", 0, start) + 1
             data.setdefault(name, {} if name == "studies" else [])
-    doc.layout = layout = []
-    at, at_line, at_byte = 0, 0, 0
-    for chunk in chunks:
-        if chunk.start > at:  # text between entries (section headers, comments)
-            gap = text[at:chunk.start].encode()
-            layout.append(("gap", at_byte, at_byte + len(gap), at_line, chunk_hash("gap", gap)))
-            at_byte += len(gap)
-        chunk_text = chunk.text
-        at, at_line = chunk.end, chunk.line + chunk_text.count("\n")
-        encoded = chunk_text.encode()
-        key = chunk_hash(chunk.kind, encoded)
-        layout.append((chunk.kind, at_byte, at_byte + len(encoded), chunk.line, key))
-        at_byte += len(encoded)
-        hit = memo.parsed.get(key)
-        if hit is None:
-            hit = parse_entry(chunk.kind, chunk_text, file)
-            if hit is None:
-                return None  # let the whole-file parse report it in context
-            if memo.keep:
-                memo.parsed[key] = hit
-        memo._used_parsed.add(key)
-        value, rel = hit
-        offset = chunk.line
-        if chunk.kind == "claim":
+    for block in blocks:
+        found = _block_entry(block, text, file, reuse)
+        if found is None:
+            return None  # let the whole-file parse report it in context
+        name, value, rel = found
+        doc.reused += isinstance(value, _Reused)
+        offset = block.start_line - 1
+        if block.kind == "claim":
+            doc.block_hashes[f"claims[{len(data['claims'])}]"] = block.hash
             data["claims"].append(value)
             lines.claims.append((rel, offset))
-            item_keys[chunk.path] = key
-        elif chunk.kind == "study":
-            (name, body), = value.items()
-            path = f"studies.{name}"
-            if name in data["studies"]:
-                doc.problems.append(error(
-                    "yaml-duplicate-key", file, offset + 1,
-                    f"key '{name}' appears twice in this mapping (first at line "
-                    f"{doc.lines.get(path, '?')})",
-                    "keep one of them; YAML would silently drop the first", path=path))
-                continue
-            data["studies"][name] = body
-            lines.studies[name] = (rel, offset)
-            item_keys[path] = key
+        elif block.kind == "study":
+            _add_study(doc, data, file, name, value, (rel, offset), block.hash)
         else:
-            for name, body in value.items():
-                data[name] = body
+            data.update(value)
             for p, n in rel.items():
-                doc.lines[p] = n + offset
-    if at < len(text):
-        gap = text[at:].encode()
-        layout.append(("gap", at_byte, at_byte + len(gap), at_line, chunk_hash("gap", gap)))
-    first = next((c.text for c in chunks if c.kind == "claim"), "")
-    doc.layout_info = (first[:len(first) - len(first.lstrip(" "))], text.count("\n"))
+                lines[p] = n + offset
     return data
+
+
+def _block_entry(block: Block, text: str, file: str, reuse: Mapping[str, Entry]
+                 ) -> tuple[Any, Any, Mapping[str, int]] | None:
+    """(study key or None, data, relative lines) of one block, taken from `reuse` if there."""
+    entry = reuse.get(block.hash)
+    if entry is not None and block.kind != "section":
+        return entry.name, _Reused(entry.value), entry.lines
+    parsed = parse_entry(block.kind, text[block.start:block.end], file)
+    if parsed is None:
+        return None
+    value, rel = parsed
+    if block.kind == "study":
+        ((name, body),) = value.items()
+        return name, body, rel
+    return None, value, rel
+
+
+def _add_study(doc: ClaimsDocument, data: dict[str, Any], file: str, name: Any, body: Any,
+               where: tuple[Mapping[str, int], int], key: str) -> None:
+    path = f"studies.{name}"
+    if name in data["studies"]:
+        doc.problems.append(error(
+            "yaml-duplicate-key", file, where[1] + 1,
+            f"key '{name}' appears twice in this mapping (first at line "
+            f"{doc.lines.get(path, '?')})",
+            "keep one of them; YAML would silently drop the first", path=path))
+        return
+    data["studies"][name] = body
+    doc.lines.studies[name] = where  # type: ignore[attr-defined]
+    doc.block_hashes[path] = key
 
 
 def parse_yaml(text: str, file: str, doc: ClaimsDocument) -> Any:
@@ -472,11 +515,54 @@ def _to_data(node: yaml.Node, path: str, file: str, doc: ClaimsDocument, depth: 
                 for i, item in enumerate(node.value)]
     if node.tag == _STR_TAG:
         return node.value  # the common case, without the constructor's bookkeeping
-    return _SCALAR.construct_object(node)
+    return _scalar(node, path, file, doc)
 
 
-def _validate(data: Any, file: str, doc: ClaimsDocument, memo: ParseMemo | None = None,
-              item_keys: Mapping[str, str] | None = None) -> None:
+class _Unreadable:
+    """A value YAML could not construct: reported once, then skipped by validation."""
+
+    def __repr__(self) -> str:
+        return "<unreadable value>"
+
+
+_UNREADABLE = _Unreadable()
+
+
+def _scalar(node: yaml.ScalarNode, path: str, file: str, doc: ClaimsDocument) -> Any:
+    """Construct a non-string scalar; a value no schema field can hold becomes a problem."""
+    text = node.value
+    if node.tag in (_INT_TAG, _FLOAT_TAG) and len(text) > MAX_NUMBER_CHARS:
+        # Checked before conversion: int() of a few thousand digits raises (and is slow).
+        return _unreadable(doc, node, path, file,
+                           f"a number of {len(text)} characters is too long to be meant",
+                           f"write the number in at most {MAX_NUMBER_CHARS} characters")
+    try:
+        # The constructor function itself: construct_object would keep every node it saw.
+        value = _SCALAR.yaml_constructors[node.tag](_SCALAR, node)
+    except (ValueError, OverflowError, yaml.YAMLError):
+        if node.tag == _TIMESTAMP_TAG:
+            return _unreadable(doc, node, path, file, f"'{text}' is not a valid date",
+                               "write a real date as YYYY-MM-DD (is the month or day right?)")
+        return _unreadable(doc, node, path, file, f"'{_clip(text)}' cannot be read as a value",
+                           "write it as plain text in quotes, or as a number or date")
+    if isinstance(value, float) and not math.isfinite(value):
+        return _unreadable(doc, node, path, file, f"'{_clip(text)}' is not a finite number",
+                           "write a number such as 12 or 0.5")
+    return value
+
+
+def _unreadable(doc: ClaimsDocument, node: yaml.Node, path: str, file: str, message: str,
+                hint: str) -> _Unreadable:
+    doc.problems.append(error("yaml-value", file, node.start_mark.line + 1, message, hint,
+                              path=path, column=node.start_mark.column + 1))
+    return _UNREADABLE
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _validate(data: Any, file: str, doc: ClaimsDocument) -> None:
     if not isinstance(data, dict):
         doc.problems.append(error("schema-type", file, 1,
                                   "the top level of claims.yaml must be a mapping",
@@ -490,28 +576,37 @@ def _validate(data: Any, file: str, doc: ClaimsDocument, memo: ParseMemo | None 
                                   "add the article block (id, title, publisher, text)",
                                   path="article"))
     else:
-        doc.article = _validate_item(Article, data["article"], "article", file, doc)
+        raw_article = data["article"]
+        doc.article = _validate_item(Article, raw_article, "article", file, doc)
+        if doc.article is not None:
+            doc.article_path = doc.article.text
+        elif isinstance(raw_article, dict) and isinstance(raw_article.get("text"), str) \
+                and raw_article["text"].strip():
+            doc.article_path = raw_article["text"]
     if "settings" in data:
         settings = _validate_item(Settings, data["settings"], "settings", file, doc)
         if settings is not None:
             doc.settings = settings
-    studies = data.get("studies", {})
-    if studies is None:
-        studies = {}
+    studies, claims = data.get("studies"), data.get("claims")
+    _validate_studies({} if studies is None else studies, file, doc)
+    _validate_claims([] if claims is None else claims, file, doc)
+
+
+def _validate_studies(studies: Any, file: str, doc: ClaimsDocument) -> None:
     if not isinstance(studies, dict):
-        doc.problems.append(_type_problem(file, doc, "studies", "a mapping of BibTeX key -> appraisal"))
-    else:
-        for key, raw in list(studies.items()):
-            appraisal = _validate_item(Appraisal, raw, f"studies.{key}", file, doc, memo,
-                                       item_keys)
-            studies[key] = None  # the parsed data is no longer needed: let it go now
-            if appraisal is not None:
-                doc.studies[key] = appraisal
-            else:
-                doc.invalid_studies.add(str(key))
-    claims = data.get("claims", [])
-    if claims is None:
-        claims = []
+        doc.problems.append(_type_problem(file, doc, "studies",
+                                          "a mapping of BibTeX key -> appraisal"))
+        return
+    for key, raw in list(studies.items()):
+        appraisal = _validate_item(Appraisal, raw, f"studies.{key}", file, doc)
+        studies[key] = None  # the parsed data is no longer needed: let it go now
+        if appraisal is not None:
+            doc.studies[key] = appraisal
+        else:
+            doc.invalid_studies.add(str(key))
+
+
+def _validate_claims(claims: Any, file: str, doc: ClaimsDocument) -> None:
     if not isinstance(claims, list):
         doc.problems.append(_type_problem(file, doc, "claims", "a list of claims"))
         return
@@ -524,48 +619,53 @@ def _validate(data: Any, file: str, doc: ClaimsDocument, memo: ParseMemo | None 
                 path=f"claims[{i}]"))
             break
         before = len(doc.problems)
-        claim = _validate_item(Claim, raw, f"claims[{i}]", file, doc, memo, item_keys)
+        claim = _validate_item(Claim, raw, f"claims[{i}]", file, doc)
         claims[i] = None  # the parsed data is no longer needed: let it go now
         if claim is not None:
             doc.claims.append(claim)
             doc.claim_positions.append(i)
         else:
             raw = raw if isinstance(raw, dict) else {}
-            reasons = "; ".join(p.message for p in doc.problems[before:])
+            reasons = "; ".join(p.message for p in doc.problems[before:]) or \
+                "a value could not be read"
+            quote = raw.get("quote")
             doc.invalid_claims.append(InvalidClaim(
-                i, str(raw.get("id", f"claims[{i}]")), str(raw.get("quote", "")),
-                str(raw.get("statement", "")), reasons))
+                i, str(raw.get("id", f"claims[{i}]")), quote if isinstance(quote, str) else "",
+                str(raw.get("statement", "")), reasons, _raw_links(raw.get("evidence"))))
 
 
-def _validate_item(model: type[M], raw: Any, path: str, file: str, doc: ClaimsDocument,
-                   memo: ParseMemo | None = None,
-                   item_keys: Mapping[str, str] | None = None) -> M | None:
-    key = (model.__name__, item_keys[path]) if memo is not None and item_keys and \
-        path in item_keys else None
-    if key is not None and key in memo.validated:  # type: ignore[union-attr]
-        memo._used_validated.add(key)  # type: ignore[union-attr]
-        result = memo.validated[key]  # type: ignore[union-attr]
-    else:
-        try:
-            result = model.model_validate(raw)
-        except ValidationError as exc:
-            result = exc.errors(include_url=False)
-        if key is not None:
-            memo.validated[key] = result  # type: ignore[union-attr]
-            memo._used_validated.add(key)  # type: ignore[union-attr]
-    if isinstance(result, list):
-        doc.problems.extend(_problems_from(result, model, path, file, doc))
+def _raw_links(evidence: Any) -> tuple[tuple[int, str], ...]:
+    """(position, study key) of the links of a claim that failed validation whose key is
+    well-formed: they are still checked against the bibliography."""
+    if not isinstance(evidence, list):
+        return ()
+    return tuple((j, link["study"]) for j, link in enumerate(evidence)
+                 if isinstance(link, dict) and isinstance(link.get("study"), str)
+                 and _KEY.fullmatch(link["study"]))
+
+
+_KEY = re.compile(r"[^\s,{}]+")
+
+
+def _validate_item(model: type[M], raw: Any, path: str, file: str,
+                   doc: ClaimsDocument) -> M | None:
+    if isinstance(raw, _Reused) and isinstance(raw.value, model):
+        return raw.value
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        doc.problems.extend(_problems_from(exc.errors(include_url=False), model, path, file, doc))
         return None
-    return result
 
 
 def _problems_from(errors: list[Any], model: type[BaseModel], base: str, file: str,
                    doc: ClaimsDocument) -> Iterator[Problem]:
     for err in errors:
+        if err.get("input") is _UNREADABLE:
+            continue  # already reported where YAML read it (yaml-value)
         loc = err["loc"]
         path = base + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
         kind = err["type"]
-        given = err.get("input")
         line = doc.lines.get(path) or nearest_line(doc.lines, path)
         if kind == "missing":
             field_name = str(loc[-1]) if loc else path
@@ -576,23 +676,48 @@ def _problems_from(errors: list[Any], model: type[BaseModel], base: str, file: s
             allowed = _fields_at(model, loc[:-1])
             yield _unknown_field(file, doc, path, str(loc[-1]), allowed)
         elif kind in ("enum", "literal_error"):
-            choices = _choices_at(model, loc)
-            suggestion = difflib.get_close_matches(str(given), choices, n=1, cutoff=0.5)
-            hint = f"did you mean '{suggestion[0]}'?" if suggestion else (
-                "use one of: " + ", ".join(choices))
-            yield error("schema-vocabulary", file, line,
-                        f"'{given}' is not an allowed value (allowed: {', '.join(choices)})",
-                        hint, path=path)
-        elif kind == "duration_invalid":
-            yield error("duration-invalid", file, line, err["msg"],
-                        "write the duration as '12 weeks', '6 months' or 'immediate'", path=path)
-        elif kind in ("string_pattern_mismatch", "string_too_short", "greater_than_equal",
-                      "greater_than", "too_short", "string_too_long"):
-            yield error("schema-value", file, line, f"{err['msg']} (got {given!r})",
-                        _value_hint(path, kind), path=path)
+            yield _vocabulary_problem(err, model, path, file, line)
         else:
-            yield error("schema-type", file, line, f"{err['msg']} (got {_short(given)})",
-                        "check the type of this value against the README's example", path=path)
+            yield _value_problem(err, path, file, line)
+
+
+def _vocabulary_problem(err: Any, model: type[BaseModel], path: str, file: str,
+                        line: int | None) -> Problem:
+    loc, given = err["loc"], err.get("input")
+    choices = _choices_at(model, loc)
+    is_design = _type_at(model, loc) is Design
+    if is_design and (design := nearest_design(str(given))):
+        suggestion = [design.value]
+    else:
+        suggestion = difflib.get_close_matches(str(given), choices, n=1, cutoff=0.5)
+    hint = f"did you mean '{suggestion[0]}' ({Design(suggestion[0]).meaning})?" if (
+        suggestion and is_design) else (
+        f"did you mean '{suggestion[0]}'?" if suggestion else
+        "use one of: " + ", ".join(choices))
+    return error("schema-vocabulary", file, line,
+                 f"'{given}' is not an allowed value (allowed: {', '.join(choices)})",
+                 hint, path=path)
+
+
+_VALUE_KINDS = frozenset({"string_pattern_mismatch", "string_too_short", "greater_than_equal",
+                          "greater_than", "too_short", "string_too_long"})
+
+
+def _value_problem(err: Any, path: str, file: str, line: int | None) -> Problem:
+    """A value of the right kind but the wrong shape or size, or of the wrong type."""
+    kind, given = err["type"], err.get("input")
+    if kind == "duration_invalid":
+        return error("duration-invalid", file, line, err["msg"],
+                     "write the duration as '12 weeks', '6 months' or 'immediate'", path=path)
+    if kind == "string_pattern_mismatch" and path.endswith(".url"):
+        return error("schema-value", file, line,
+                     f"{_short(given)} is not a web address that can be linked",
+                     _value_hint(path, kind), path=path)
+    if kind in _VALUE_KINDS:
+        return error("schema-value", file, line, f"{err['msg']} (got {given!r})",
+                     _value_hint(path, kind), path=path)
+    return error("schema-type", file, line, f"{err['msg']} (got {_short(given)})",
+                 "check the type of this value against the README's example", path=path)
 
 
 def _value_hint(path: str, kind: str) -> str:
@@ -601,7 +726,8 @@ def _value_hint(path: str, kind: str) -> str:
     if path.endswith("sha256"):
         return "run 'kb hash' and paste the 64 hex digits"
     if path.endswith(".url"):
-        return "use a full http:// or https:// address"
+        return ("use a full http:// or https:// address without spaces, quotes or angle "
+                "brackets (percent-encode them: %20)")
     if kind == "too_short":
         return "this list needs at least one item"
     return "fix the value"

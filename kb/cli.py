@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import importlib.metadata
 import json
 import logging
@@ -16,18 +17,27 @@ from collections.abc import Callable, Sequence
 
 from kb import exports
 from kb.anchors import sha256_text
-from kb.cache import CACHE_DIR, load_kb_cached
+from kb.cache import load_kb_cached
+from kb.checks import left_to_do
 from kb.claimreview import claim_reviews
 from kb.claims import json_schema
 from kb.csl import to_csl_json
 from kb.extract import propose, recall, to_yaml
 from kb.grading import grade_all
-from kb.graph import build_graph, claims_resting_on, evidence_gaps, orphans, review_overlap
+from kb.graph import (
+    build_graph,
+    claims_resting_on,
+    contradictions,
+    evidence_gaps,
+    orphans,
+    review_overlap,
+)
 from kb.importer import apply_import, plan_import, read_incoming
 from kb.load import BIB_FILE, CLAIMS_FILE, load_kb
 from kb.model import KnowledgeBase
-from kb.problems import Report
+from kb.problems import FILE_LEVEL, Report
 from kb.report import ReportMeta, base_version, render_html, render_markdown
+from kb.scaffold import ArticleInfo, ScaffoldError, create_base, new_base_files
 from kb.sources import read_text
 from kb.text import safe_url
 
@@ -35,6 +45,8 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _load(args: argparse.Namespace) -> tuple[KnowledgeBase, Report]:
+    if getattr(args, "dir", None):
+        args.kb = args.dir
     progress = _terminal_progress() if sys.stderr.isatty() else (lambda stage: None)
     try:
         if args.no_cache:
@@ -70,9 +82,7 @@ def _emit(text: str, args: argparse.Namespace) -> None:
 
 def _stop_on_errors(report: Report) -> int | None:
     """Commands other than `check` refuse a base that does not load at all."""
-    fatal = {"file-missing", "file-empty", "file-encoding", "yaml-syntax", "kb-missing",
-             "file-too-large", "file-unreadable", "yaml-tag", "yaml-alias", "yaml-too-deep"}
-    if any(p.code in fatal for p in report.errors):
+    if any(p.code in FILE_LEVEL for p in report.errors):
         sys.stderr.write(report.render() + "\n")
         sys.stderr.write("kb: the knowledge base could not be loaded; run 'kb check'\n")
         return 1
@@ -84,8 +94,40 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.format == "json":
         _emit(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), args)
     else:
-        _emit(report.render(), args)
+        _emit("\n".join([report.render(), *left_to_do(report)]), args)
     return 0 if report.valid else 1
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    text, problems = read_text(args.article, args.article)
+    if text is None:
+        sys.stderr.write(Report.of(problems).render() + "\n")
+        return 1
+    if args.url and not safe_url(args.url):
+        sys.stderr.write(f"kb new: --url must be an http:// or https:// address, not "
+                         f"'{args.url}'\n")
+        return 2
+    try:
+        retrieved = dt.date.fromisoformat(args.retrieved) if args.retrieved else None
+    except ValueError:
+        sys.stderr.write(f"kb new: --retrieved must be a date like 2026-12-01, not "
+                         f"'{args.retrieved}'\n")
+        return 2
+    info = ArticleInfo(args.title, args.publisher, args.url, retrieved)
+    try:
+        files = new_base_files(os.path.basename(args.article), text, info)
+        report = create_base(args.dir, files)
+    except ScaffoldError as exc:
+        sys.stderr.write(f"kb new: {exc}\n")
+        return 1
+    claims = files[CLAIMS_FILE].count("\n  - id: ")
+    _emit("\n".join([
+        f"Made {args.dir}: {', '.join(sorted(files))}",
+        f"{claims} draft claims proposed in {CLAIMS_FILE}.",
+        *left_to_do(report),
+        f"Next: edit {os.path.join(args.dir, CLAIMS_FILE)}, bring in references with "
+        f"'kb import FILE.ris --kb {args.dir}', then run 'kb check {args.dir}'."]), args)
+    return 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -134,6 +176,14 @@ def cmd_overlap(args: argparse.Namespace) -> int:
         return code
     rows = review_overlap(build_graph(kb))
     _emit(exports.overlap_as(args.format, rows), args)
+    return 0
+
+
+def cmd_contradictions(args: argparse.Namespace) -> int:
+    kb, report = _load(args)
+    if (code := _stop_on_errors(report)) is not None:
+        return code
+    _emit(exports.contradictions_as(args.format, contradictions(kb)), args)
     return 0
 
 
@@ -271,17 +321,31 @@ def build_parser() -> argparse.ArgumentParser:
                             "article text (default: current directory)")
         p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
         p.add_argument("--no-cache", action="store_true",
-                       help=f"parse every file afresh and leave {CACHE_DIR}/ alone")
+                       help="parse every file afresh, neither reading nor writing the cache")
         if formats:
             p.add_argument("--format", choices=formats, default=default or formats[0],
                            help=f"output format (default: {default or formats[0]})")
         p.set_defaults(handler=handler)
         return p
 
-    add("check", cmd_check, "Validate the knowledge base and list every problem with its location.",
-        ("text", "json"))
+    p = add("check", cmd_check,
+            "Validate the knowledge base and list every problem with its location.",
+            ("text", "json"))
+    p.add_argument("dir", nargs="?", metavar="DIR", help="the knowledge-base folder (as --kb)")
+    p = sub.add_parser("new", help="Start a knowledge base for an article: a new folder with "
+                                   "the text, claims.yaml with draft claims, references.bib.",
+                       description="Start a knowledge base for an article: a new folder with "
+                                   "the text, claims.yaml with draft claims, references.bib.")
+    p.add_argument("article", help="the article's text file (copied into DIR)")
+    p.add_argument("dir", metavar="DIR", help="the new folder (must not exist, or be empty)")
+    p.add_argument("--title", help="the article's title (default: its first line)")
+    p.add_argument("--publisher", help="who published it")
+    p.add_argument("--url", help="where it was published (https://...)")
+    p.add_argument("--retrieved", metavar="YYYY-MM-DD", help="when the text was retrieved")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the summary to FILE")
+    p.set_defaults(handler=cmd_new)
     add("schema", cmd_schema, "Print the JSON Schema of claims.yaml.")
-    p = add("hash", cmd_hash, "Print the SHA-256 of the article text, for article.sha256.")
+    p = add("hash", cmd_hash, "Print the SHA-256 of the article text, for sha256: under article: in claims.yaml.")
     p.add_argument("file", nargs="?", help="text file (default: the article in claims.yaml)")
     add("verdicts", cmd_verdicts, "Grade every claim and print the verdicts with their reasons.",
         ("table", "json", "csv", "markdown"))
@@ -292,6 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("overlap", cmd_overlap,
         "Show primary studies shared by reviews cited for the same claim (with CCA).",
         ("table", "json"))
+    add("contradictions", cmd_contradictions,
+        "Claims the article contradicts itself on: declared (contradicts:) and candidates "
+        "(a study supports one and refutes the other).", ("table", "json"))
     add("gaps", cmd_gaps, "Evidence gap matrix: claims x follow-up horizon.",
         ("table", "json", "csv"))
     add("orphans", cmd_orphans, "Studies cited by nothing and checkable claims with no evidence.")
@@ -337,5 +404,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-if __name__ == "__main__":
+def entry() -> None:
+    """The `kb` program (console script and `python -m kb.cli`).
+
+    A short-lived process that builds a large base of long-lived objects and leaves no
+    garbage cycles: the cyclic collector runs rarely (thresholds as mypy sets them), or it
+    re-walks the whole base dozens of times while it loads. A library caller's process keeps
+    its own settings.
+    """
+    gc.set_threshold(200_000, 30, 30)
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

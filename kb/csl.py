@@ -34,18 +34,9 @@ def to_csl(ref: Reference) -> dict[str, Any]:
     f = ref.fields
     item: dict[str, Any] = {"id": ref.key, "type": CSL_TYPES.get(ref.entry_type, "document"),
                             "title": display(f.get("title", ""))}
-    for field, csl in (("author", "author"), ("editor", "editor")):
-        if f.get(field):
-            item[csl] = [_person(n) for n in author_names(f[field])]
-    if "author" not in item and (org := f.get("organization") or f.get("institution")):
-        item["author"] = [{"literal": display(org)}]
-    if year := ref.year:
-        parts = [int(year)] if year.isdigit() else []
-        month = (f.get("month") or "").strip().lower()[:3]
-        if parts and (month in MONTHS or month.isdigit()):
-            parts.append(MONTHS.get(month) or int(month))
-        if parts:
-            item["issued"] = {"date-parts": [parts]}
+    item.update(_people(ref))
+    if issued := _issued(ref):
+        item["issued"] = {"date-parts": [issued]}
     container = f.get("journal") or f.get("journaltitle") or f.get("booktitle")
     if container:
         item["container-title"] = display(container)
@@ -55,15 +46,32 @@ def to_csl(ref: Reference) -> dict[str, Any]:
             item[csl] = display(f[field])
     if f.get("pages"):
         item["page"] = re.sub(r"-{1,3}", "-", f["pages"])
-    if ref.doi:
-        item["DOI"] = ref.doi
-    if ref.pmid:
-        item["PMID"] = ref.pmid
-    if f.get("url"):
-        item["URL"] = f["url"]
-    if f.get("abstract"):
-        item["abstract"] = display(f["abstract"])
+    found = {"DOI": ref.doi, "PMID": ref.pmid, "URL": f.get("url"),
+             "abstract": display(f["abstract"]) if f.get("abstract") else None}
+    item.update((k, v) for k, v in found.items() if v)
     return item
+
+
+def _people(ref: Reference) -> dict[str, list[dict[str, str]]]:
+    """CSL author and editor lists; an organisation stands as the author when none is named."""
+    f = ref.fields
+    out = {csl: [_person(n) for n in author_names(f[field])]
+           for field, csl in (("author", "author"), ("editor", "editor")) if f.get(field)}
+    if "author" not in out and (org := f.get("organization") or f.get("institution")):
+        out["author"] = [{"literal": display(org)}]
+    return out
+
+
+def _issued(ref: Reference) -> list[int]:
+    """CSL date parts of the year (and month, where given): [2020, 3]; [] without a year."""
+    year = ref.year
+    if not year or not year.isdigit():
+        return []
+    parts = [int(year)]
+    month = (ref.fields.get("month") or "").strip().lower()[:3]
+    if month in MONTHS or month.isdigit():
+        parts.append(MONTHS.get(month) or int(month))
+    return parts
 
 
 def to_csl_json(references: list[Reference]) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 import networkx as nx
 
 from kb.grading import Grade
-from kb.graph import GapCell, ImpactRow, Overlap
+from kb.graph import Contradiction, GapCell, ImpactRow, Overlap
 from kb.model import KnowledgeBase
 from kb.rules import HORIZONS
 from kb.tables import claim_rows
@@ -101,6 +101,18 @@ def overlap_as(fmt: str, rows: Sequence[Overlap]) -> str:
                     f"{d['cca']:.1%}", d["level"],
                     "; ".join(f"{'+'.join(s['reviews'])}: {', '.join(s['studies'])}"
                               for s in d["shared"])] for d in data])
+
+
+def contradictions_as(fmt: str, rows: Sequence[Contradiction]) -> str:
+    data = [{"claim": c.claim, "other": c.other, "declared": c.declared,
+             "studies": list(c.studies)} for c in rows]
+    if fmt == "json":
+        return json.dumps(data, indent=2)
+    if not data:
+        return "No declared contradictions, and no study supports one claim and refutes another."
+    return _table(["claim", "other", "declared", "studies supporting one, refuting the other"],
+                  [[d["claim"], d["other"], "yes" if d["declared"] else "candidate",
+                    ", ".join(d["studies"])] for d in data])
 
 
 def gaps_as(fmt: str, matrix: Mapping[str, Mapping[str, GapCell]]) -> str:

@@ -108,6 +108,18 @@ _ENTRIES: tuple[tuple[str, str, str, str], ...] = (
     ("design", "systematic-review", "Systematic review",
      "A review that searches for all studies on a question with a stated method, judges "
      "their quality and sums up what they found."),
+    ("design", "critically-appraised-topic", "Critically appraised topic",
+     "A short, structured summary of the best evidence on one clinical question, with a less "
+     "thorough search than a systematic review."),
+    ("design", "crossover-rct", "Randomised crossover trial",
+     "A randomised trial in which each person gets the treatments one after the other, in "
+     "random order, with a break between them."),
+    ("design", "cluster-rct", "Cluster-randomised trial",
+     "A randomised trial that assigns whole groups (such as clinics) rather than single "
+     "people to the treatments."),
+    ("design", "physiology", "Physiology study",
+     "A study in people that measures a response of the body (blood flow, muscle activity, "
+     "pain threshold) rather than whether patients get better."),
     ("design", "rct", "Randomised controlled trial",
      "Patients are assigned by chance to the treatment or to a comparison (such as a sham "
      "treatment), so the groups differ only in the treatment. The fairest test of a "

@@ -19,7 +19,6 @@ from kb.model import (
     Verdict,
 )
 from kb.problems import Report
-from kb.sources import gc_paused
 from kb.rules import RULES, Evidence, Rule, decide
 
 
@@ -83,11 +82,6 @@ def not_graded(claim_id: str, why: str, override: Override | None = None) -> Gra
 
 def grade_all(kb: KnowledgeBase, report: Report | None = None) -> dict[str, Grade]:
     """Grade every claim in file order; claims with errors get a 'not graded' state."""
-    with gc_paused():  # tens of thousands of small results; no cycles among them
-        return _grade_all(kb, report)
-
-
-def _grade_all(kb: KnowledgeBase, report: Report | None) -> dict[str, Grade]:
     broken: dict[int, list[str]] = {}
     for problem in (report.errors if report else ()):
         if problem.file == kb.claims_file and problem.path.startswith("claims["):
@@ -96,9 +90,6 @@ def _grade_all(kb: KnowledgeBase, report: Report | None) -> dict[str, Grade]:
     grades: dict[str, Grade] = {}
     invalid = {c.index: c for c in kb.invalid_claims}
     positions = dict(kb.claims_with_index())
-    prefetch = getattr(kb.studies, "prefetch", None)
-    if prefetch is not None:  # a cached base: decode the cited appraisals in batches
-        prefetch(link.study for claim in positions.values() for link in claim.evidence)
     for idx in sorted(positions.keys() | invalid.keys()):
         if idx in invalid:
             bad = invalid[idx]

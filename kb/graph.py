@@ -18,9 +18,13 @@ from typing import Any
 import networkx as nx
 
 from kb.grading import Grade, grade, grade_all
-from kb.model import Certainty, Claim, KnowledgeBase, Stance, Verdict
+from kb.model import Appraisal, Certainty, Claim, KnowledgeBase, Reference, Stance, Verdict
 from kb.problems import Report
-from kb.rules import HORIZONS, link_horizon, link_weeks
+from kb.rules import HORIZONS, link_certainty, link_horizon, link_weeks
+
+
+def _value(certainty: Certainty | None) -> str:
+    return certainty.value if certainty else ""
 
 
 def claim_node(claim_id: str) -> str:
@@ -47,14 +51,7 @@ def build_graph(kb: KnowledgeBase, grades: Mapping[str, Grade] | None = None) ->
         g.add_node(art, kind="article", label=kb.article.title, publisher=kb.article.publisher,
                    url=kb.article.url or "")
     for key, ref in kb.references.items():
-        a = kb.studies.get(key)
-        g.add_node(study_node(key), kind="study", bipartite=1, key=key,
-                   label=_short_label(ref.fields.get("author", ""), ref.year, key),
-                   title=ref.fields.get("title", ""), year=ref.year or "",
-                   design=a.design.value if a else "", doi=ref.doi or "",
-                   participants=(a.participants if a and a.participants is not None else -1),
-                   follow_up_weeks=(a.follow_up_weeks if a and a.follow_up_weeks is not None
-                                    else -1.0))
+        g.add_node(study_node(key), **_study_attrs(key, ref, kb.studies.get(key)))
     for key, a in kb.studies.items():
         if study_node(key) not in g:
             g.add_node(study_node(key), kind="study", bipartite=1, key=key, label=key,
@@ -62,27 +59,42 @@ def build_graph(kb: KnowledgeBase, grades: Mapping[str, Grade] | None = None) ->
         for inc in a.includes:
             g.add_edge(study_node(key), study_node(inc), relation="includes")
     for order, claim in enumerate(kb.claims):
-        cn = claim_node(claim.id)
-        gr = grades.get(claim.id) if grades else None
-        g.add_node(cn, kind="claim", bipartite=0, label=claim.id, order=order,
-                   statement=claim.statement, claim_kind=claim.kind.value,
-                   verdict=gr.verdict.value if gr else "",
-                   certainty=gr.certainty.value if gr and gr.certainty else "")
-        if art:
-            g.add_edge(art, cn, relation="makes")
-        for link in claim.evidence:
-            weeks = link_weeks(link, kb.studies.get(link.study))
-            g.add_edge(cn, study_node(link.study), relation="evidence",
-                       stance=link.stance.value, certainty=link.certainty.value,
-                       outcome=link.outcome or "", follow_up=link.follow_up or "",
-                       follow_up_weeks=weeks if weeks is not None else -1.0,
-                       horizon=link_horizon(link, kb.studies.get(link.study), kb.settings)
-                       or "unknown")
+        _add_claim(g, kb, claim, order, grades.get(claim.id) if grades else None, art)
     for node, data in g.nodes(data=True):
         if data.get("kind") == "study":
             data["uses"] = sum(1 for _, _, d in g.in_edges(node, data=True)
                                if d.get("relation") == "evidence")
     return g
+
+
+def _study_attrs(key: str, ref: Reference, a: Appraisal | None) -> dict[str, object]:
+    """A referenced study's node attributes (-1 where a number is not known)."""
+    participants = a.participants if a and a.participants is not None else -1
+    weeks = a.follow_up_weeks if a and a.follow_up_weeks is not None else -1.0
+    return {"kind": "study", "bipartite": 1, "key": key,
+            "label": _short_label(ref.fields.get("author", ""), ref.year, key),
+            "title": ref.fields.get("title", ""), "year": ref.year or "",
+            "design": a.design.value if a else "", "doi": ref.doi or "",
+            "participants": participants, "follow_up_weeks": weeks}
+
+
+def _add_claim(g: nx.DiGraph, kb: KnowledgeBase, claim: Claim, order: int,
+               grade: Grade | None, art: str | None) -> None:
+    cn = claim_node(claim.id)
+    g.add_node(cn, kind="claim", bipartite=0, label=claim.id, order=order,
+               statement=claim.statement, claim_kind=claim.kind.value,
+               verdict=grade.verdict.value if grade else "",
+               certainty=grade.certainty.value if grade and grade.certainty else "")
+    if art:
+        g.add_edge(art, cn, relation="makes")
+    for link in claim.evidence:
+        study = kb.studies.get(link.study)
+        weeks = link_weeks(link, study)
+        g.add_edge(cn, study_node(link.study), relation="evidence",
+                   stance=link.stance.value, certainty=_value(link_certainty(link, study)),
+                   outcome=link.outcome or "", follow_up=link.follow_up or "",
+                   follow_up_weeks=weeks if weeks is not None else -1.0,
+                   horizon=link_horizon(link, study, kb.settings) or "unknown")
 
 
 def _short_label(author: str, year: str | None, key: str) -> str:
@@ -146,7 +158,8 @@ def claims_resting_on(kb: KnowledgeBase, key: str, report: Report | None = None,
         after = grade(without_study(claim, key), kb.studies, kb.settings)
         if before.verdict is Verdict.NOT_GRADED:
             after = before
-        rows.append(ImpactRow(claim.id, links[0].stance.value, links[0].certainty.value,
+        rows.append(ImpactRow(claim.id, links[0].stance.value,
+                              _value(link_certainty(links[0], kb.studies.get(key))),
                               before.verdict, after.verdict, before.certainty, after.certainty))
     return rows
 
@@ -176,31 +189,37 @@ def review_overlap(graph: nx.DiGraph, claim_ids: Iterable[str] | None = None) ->
     Only included studies that are themselves in the bibliography are known, so the CCA is
     computed over that subset. `claim_ids` limits the work to those claims.
     """
-    out = []
     nodes = (graph.nodes(data=True) if claim_ids is None else
              ((claim_node(c), graph.nodes[claim_node(c)]) for c in claim_ids
               if claim_node(c) in graph))
+    out = []
     for node, data in nodes:
         if data.get("kind") != "claim":
             continue
         reviews = sorted({t for _, t, d in graph.out_edges(node, data=True)
-                          if d.get("relation") == "evidence"
-                          and any(e.get("relation") == "includes"
-                                  for _, _, e in graph.out_edges(t, data=True))})
-        if len(reviews) < 2:
-            continue
-        inc = {r: {t for _, t, d in graph.out_edges(r, data=True) if d.get("relation") == "includes"}
-               for r in reviews}
-        r_count = len(set().union(*inc.values()))
-        n_count = sum(len(s) for s in inc.values())
-        c = len(reviews)
-        cca = (n_count - r_count) / (r_count * (c - 1)) if r_count and c > 1 else 0.0
-        shared = {(a.removeprefix("study:"), b.removeprefix("study:")):
-                  tuple(sorted(x.removeprefix("study:") for x in inc[a] & inc[b]))
-                  for a, b in combinations(reviews, 2) if inc[a] & inc[b]}
-        out.append(Overlap(data["label"], tuple(r.removeprefix("study:") for r in reviews),
-                           r_count, n_count, round(cca, 4), shared))
+                          if d.get("relation") == "evidence" and _includes(graph, t)})
+        if len(reviews) >= 2:
+            out.append(_overlap(data["label"], {r: _includes(graph, r) for r in reviews}))
     return out
+
+
+def _includes(graph: nx.DiGraph, node: str) -> set[str]:
+    """The study nodes a review's node includes (empty for a primary study)."""
+    return {t for _, t, d in graph.out_edges(node, data=True) if d.get("relation") == "includes"}
+
+
+def _overlap(claim_id: str, inc: dict[str, set[str]]) -> Overlap:
+    """The overlap of two or more reviews, given the studies each includes."""
+    reviews = sorted(inc)
+    r_count = len(set().union(*inc.values()))
+    n_count = sum(len(s) for s in inc.values())
+    c = len(reviews)
+    cca = (n_count - r_count) / (r_count * (c - 1)) if r_count and c > 1 else 0.0
+    shared = {(a.removeprefix("study:"), b.removeprefix("study:")):
+              tuple(sorted(x.removeprefix("study:") for x in inc[a] & inc[b]))
+              for a, b in combinations(reviews, 2) if inc[a] & inc[b]}
+    return Overlap(claim_id, tuple(r.removeprefix("study:") for r in reviews),
+                   r_count, n_count, round(cca, 4), shared)
 
 
 @dataclass(frozen=True)
@@ -224,7 +243,8 @@ def evidence_gaps(kb: KnowledgeBase) -> dict[str, dict[str, GapCell]]:
             h = link_horizon(link, kb.studies.get(link.study), kb.settings) or "unknown"
             keys, best = cells[h]
             keys.add(link.study)
-            cells[h] = (keys, max(best, link.certainty.rank))
+            certainty = link_certainty(link, kb.studies.get(link.study))
+            cells[h] = (keys, max(best, certainty.rank if certainty else 0))
         matrix[claim.id] = {h: GapCell(len(k), Certainty.from_rank(b) if b else None)
                             for h, (k, b) in cells.items()}
     return matrix
@@ -264,3 +284,74 @@ def neighbourhood(graph: nx.DiGraph, node: str, depth: int = 1,
                     nxt.append(other)
         frontier = nxt
     return graph.subgraph(seen).copy()
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    """Two claims of one article that may assert opposite things.
+
+    `declared`: an editor linked them (`contradicts:`); otherwise a candidate, because the
+    same studies support one and refute the other (`studies`).
+    """
+
+    claim: str
+    other: str
+    studies: tuple[str, ...] = ()
+    declared: bool = False
+
+
+def contradicting(kb: KnowledgeBase, claim_id: str) -> tuple[str, ...]:
+    """The claims an editor linked to `claim_id` as contradicting it, in either direction."""
+    return contradiction_index(kb).get(claim_id, ())
+
+
+def contradiction_index(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+    """Claim id -> the claims declared to contradict it, either way (one pass over claims)."""
+    out: dict[str, list[str]] = {}
+    for c in kb.claims:
+        for other in c.contradicts:
+            if other != c.id:
+                out.setdefault(c.id, []).append(other)
+                out.setdefault(other, []).append(c.id)
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
+
+
+def contradictions(kb: KnowledgeBase) -> list[Contradiction]:
+    """Declared contradictions, then candidate pairs: claims for which at least one study
+    supports one and refutes the other (most shared studies first)."""
+    declared: dict[frozenset[str], Contradiction] = {}
+    for c in kb.claims:
+        for other in c.contradicts:
+            if other != c.id and kb.claim(other) is not None:
+                declared.setdefault(frozenset((c.id, other)), Contradiction(c.id, other,
+                                                                           declared=True))
+    order = {c.id: i for i, c in enumerate(kb.claims)}
+    shared = _opposed_pairs(kb, order)
+    found = [replace_studies(declared[frozenset(p)], s) if frozenset(p) in declared
+             else Contradiction(p[0], p[1], tuple(dict.fromkeys(s)))
+             for p, s in shared.items()]
+    seen = {frozenset((x.claim, x.other)) for x in found}
+    found += [d for key, d in declared.items() if key not in seen]
+    return sorted(found, key=lambda x: (not x.declared, -len(x.studies),
+                                        order.get(x.claim, 0), order.get(x.other, 0)))
+
+
+def _opposed_pairs(kb: KnowledgeBase, order: Mapping[str, int]
+                   ) -> dict[tuple[str, str], list[str]]:
+    """(claim, claim) in file order -> the studies supporting one and refuting the other."""
+    stance: dict[str, dict[str, set[Stance]]] = {}
+    for c in kb.claims:
+        for link in c.evidence:
+            stance.setdefault(link.study, {}).setdefault(c.id, set()).add(link.stance)
+    shared: dict[tuple[str, str], list[str]] = {}
+    for study, by_claim in stance.items():
+        backs = [cid for cid, s in by_claim.items() if Stance.SUPPORTS in s]
+        against = [cid for cid, s in by_claim.items() if Stance.REFUTES in s]
+        for a, b in ((a, b) for a in backs for b in against if a != b):
+            pair = (a, b) if order[a] < order[b] else (b, a)
+            shared.setdefault(pair, []).append(study)
+    return shared
+
+
+def replace_studies(c: Contradiction, studies: Iterable[str]) -> Contradiction:
+    return Contradiction(c.claim, c.other, tuple(dict.fromkeys(studies)), c.declared)

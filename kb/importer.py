@@ -71,7 +71,8 @@ def normalise_title(title: str | None) -> str | None:
     return text or None
 
 
-def _identities(ref: Reference) -> list[tuple[str, str]]:
+def identities(ref: Reference) -> list[tuple[str, str]]:
+    """What makes two references the same study: DOI, PMID, normalised title."""
     ids = []
     if doi := normalise_doi(ref.doi):
         ids.append(("DOI", doi))
@@ -93,50 +94,65 @@ def _clean(value: str) -> str:
     return value if depth == 0 else value.replace("{", "").replace("}", "")
 
 
+def _first(record: Mapping[str, object], *names: str) -> str | None:
+    """The first non-empty value among a rispy record's fields (first item of a list)."""
+    for n in names:
+        v = record.get(n)
+        if isinstance(v, list):
+            v = v[0] if v else None
+        if v:
+            return _clean(str(v))
+    return None
+
+
 def ris_to_fields(record: Mapping[str, object]) -> tuple[str, dict[str, str]]:
     """One rispy record as a BibTeX entry type and fields."""
-    def first(*names: str) -> str | None:
-        for n in names:
-            v = record.get(n)
-            if isinstance(v, list):
-                v = v[0] if v else None
-            if v:
-                return _clean(str(v))
-        return None
-
     entry_type = RIS_TYPES.get(str(record.get("type_of_reference", "")).upper(), "misc")
     fields: dict[str, str] = {}
     authors = record.get("authors") or record.get("first_authors") or []
     if isinstance(authors, list) and authors:
         fields["author"] = " and ".join(_clean(a) for a in authors)
-    if title := first("title", "primary_title"):
+    if title := _first(record, "title", "primary_title"):
         fields["title"] = title
-    container = first("journal_name", "secondary_title", "alternate_title3", "alternate_title1")
+    container = _first(record, "journal_name", "secondary_title", "alternate_title3",
+                       "alternate_title1")
     if container:
         fields["booktitle" if entry_type in ("incollection", "inproceedings") else "journal"] = container
-    year = first("year", "publication_year", "date")
+    fields.update(_ris_issue(record))
+    fields.update(_ris_ids(record))
+    for name in ("abstract", "publisher"):
+        if v := _first(record, name):
+            fields[name] = v
+    return entry_type, fields
+
+
+def _ris_issue(record: Mapping[str, object]) -> dict[str, str]:
+    """Year, volume, number and pages of a rispy record."""
+    out: dict[str, str] = {}
+    year = _first(record, "year", "publication_year", "date")
     if year and (m := re.search(r"\d{4}", year)):
-        fields["year"] = m.group(0)
-    if v := first("volume"):
-        fields["volume"] = v
-    if v := first("number"):
-        fields["number"] = v
-    start, end = first("start_page"), first("end_page")
+        out["year"] = m.group(0)
+    for name in ("volume", "number"):
+        if v := _first(record, name):
+            out[name] = v
+    start, end = _first(record, "start_page"), _first(record, "end_page")
     if start:
-        fields["pages"] = f"{start}--{end}" if end and end != start else start
-    if doi := normalise_doi(first("doi")):
-        fields["doi"] = doi
-    accession = first("accession_number")
+        out["pages"] = f"{start}--{end}" if end and end != start else start
+    return out
+
+
+def _ris_ids(record: Mapping[str, object]) -> dict[str, str]:
+    """DOI, PubMed id (a numeric accession number) and first URL of a rispy record."""
+    out: dict[str, str] = {}
+    if doi := normalise_doi(_first(record, "doi")):
+        out["doi"] = doi
+    accession = _first(record, "accession_number")
     if accession and accession.isdigit():
-        fields["pmid"] = accession
+        out["pmid"] = accession
     urls = record.get("urls")
     if isinstance(urls, list) and urls:
-        fields["url"] = _clean(str(urls[0]))
-    if v := first("abstract"):
-        fields["abstract"] = v
-    if v := first("publisher"):
-        fields["publisher"] = v
-    return entry_type, fields
+        out["url"] = _clean(str(urls[0]))
+    return out
 
 
 def make_key(fields: Mapping[str, str], taken: set[str]) -> str:
@@ -191,12 +207,12 @@ def plan_import(existing: Mapping[str, Reference], incoming: Iterable[Reference]
     plan = ImportPlan()
     seen: dict[tuple[str, str], str] = {}
     for key, ref in existing.items():
-        for ident in _identities(ref):
+        for ident in identities(ref):
             seen.setdefault(ident, key)
     taken = set(existing)
     for ref in incoming:
         label = display(ref.fields.get("title", ref.key))
-        dup = next(((kind, seen[(kind, value)]) for kind, value in _identities(ref)
+        dup = next(((kind, seen[(kind, value)]) for kind, value in identities(ref)
                     if (kind, value) in seen), None)
         if dup:
             plan.skipped.append(Skipped(label, dup[1], f"same {dup[0]}"))
@@ -206,7 +222,7 @@ def plan_import(existing: Mapping[str, Reference], incoming: Iterable[Reference]
         taken.add(key)
         new = Reference(key, ref.entry_type, dict(ref.fields), 0)
         plan.added.append(new)
-        for ident in _identities(new):
+        for ident in identities(new):
             seen.setdefault(ident, key)
     return plan
 

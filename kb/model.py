@@ -12,21 +12,26 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
+
+from kb.anchors import ArticleIndex
 
 SCHEMA_VERSION = 1
 
 
 class Design(enum.StrEnum):
-    """Study design, in the evidence hierarchy's vocabulary."""
+    """Study design, in the evidence hierarchy's vocabulary (meanings in `DESIGN_MEANINGS`)."""
 
     UMBRELLA_REVIEW = "umbrella-review"
     SYSTEMATIC_REVIEW_META_ANALYSIS = "systematic-review-meta-analysis"
     SYSTEMATIC_REVIEW = "systematic-review"
+    CRITICALLY_APPRAISED_TOPIC = "critically-appraised-topic"
     RCT = "rct"
+    CROSSOVER_RCT = "crossover-rct"
+    CLUSTER_RCT = "cluster-rct"
     NON_RANDOMISED_TRIAL = "non-randomised-trial"
     COHORT = "cohort"
     CASE_CONTROL = "case-control"
@@ -36,11 +41,16 @@ class Design(enum.StrEnum):
     NARRATIVE_REVIEW = "narrative-review"
     GUIDELINE = "guideline"
     LABORATORY = "laboratory"
+    PHYSIOLOGY = "physiology"
     EXPERT_OPINION = "expert-opinion"
 
     @property
     def label(self) -> str:
         return _DESIGN_LABELS[self]
+
+    @property
+    def meaning(self) -> str:
+        return DESIGN_MEANINGS[self]
 
     @property
     def is_review(self) -> bool:
@@ -49,21 +59,36 @@ class Design(enum.StrEnum):
                         Design.SYSTEMATIC_REVIEW)
 
     @property
+    def is_randomised(self) -> bool:
+        return self in (Design.RCT, Design.CROSSOVER_RCT, Design.CLUSTER_RCT)
+
+    @property
     def is_trial(self) -> bool:
-        return self in (Design.RCT, Design.NON_RANDOMISED_TRIAL)
+        return self.is_randomised or self is Design.NON_RANDOMISED_TRIAL
 
     @property
     def is_systematic_or_trial(self) -> bool:
         """Designs whose results GRADE rates from 'high' (randomised evidence or its synthesis)."""
-        return self.is_review or self is Design.RCT
+        return self.is_review or self.is_randomised
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        schema["description"] = "Study design. " + " ".join(
+            f"'{d.value}': {d.meaning}" for d in cls)
+        schema["enumDescriptions"] = [d.meaning for d in cls]
+        return schema
 
 
 _DESIGN_LABELS = {
     Design.UMBRELLA_REVIEW: "Umbrella review",
     Design.SYSTEMATIC_REVIEW_META_ANALYSIS: "Systematic review with meta-analysis",
     Design.SYSTEMATIC_REVIEW: "Systematic review",
+    Design.CRITICALLY_APPRAISED_TOPIC: "Critically appraised topic",
     Design.RCT: "Randomised controlled trial",
-    Design.NON_RANDOMISED_TRIAL: "Non-randomised trial",
+    Design.CROSSOVER_RCT: "Randomised crossover trial",
+    Design.CLUSTER_RCT: "Cluster-randomised trial",
+    Design.NON_RANDOMISED_TRIAL: "Non-randomised controlled trial",
     Design.COHORT: "Cohort study",
     Design.CASE_CONTROL: "Case-control study",
     Design.CROSS_SECTIONAL: "Cross-sectional study / survey",
@@ -72,8 +97,89 @@ _DESIGN_LABELS = {
     Design.NARRATIVE_REVIEW: "Narrative review",
     Design.GUIDELINE: "Guideline / position statement",
     Design.LABORATORY: "Laboratory / mechanistic study",
+    Design.PHYSIOLOGY: "Physiology study",
     Design.EXPERT_OPINION: "Expert opinion",
 }
+
+DESIGN_MEANINGS = {
+    Design.UMBRELLA_REVIEW: "a systematic review of systematic reviews.",
+    Design.SYSTEMATIC_REVIEW_META_ANALYSIS: (
+        "a systematic review that pools the included studies' results statistically."),
+    Design.SYSTEMATIC_REVIEW: (
+        "a review with a stated question, a systematic search and appraisal of the studies "
+        "found, without pooling."),
+    Design.CRITICALLY_APPRAISED_TOPIC: (
+        "a short, structured appraisal of the best evidence on one clinical question (a CAT), "
+        "with a less exhaustive search than a systematic review."),
+    Design.RCT: "a trial that allocates participants to groups at random (parallel groups).",
+    Design.CROSSOVER_RCT: (
+        "a randomised trial in which each participant receives the treatments in random order, "
+        "with a washout between them."),
+    Design.CLUSTER_RCT: (
+        "a randomised trial that allocates groups (clinics, teams, schools) rather than "
+        "individuals."),
+    Design.NON_RANDOMISED_TRIAL: (
+        "a controlled trial that allocates participants to groups other than at random "
+        "(quasi-randomised or by choice; a non-randomised controlled trial)."),
+    Design.COHORT: (
+        "an observational study following exposed and unexposed people over time "
+        "(prospective or retrospective; adverse-event follow-ups of treated patients too)."),
+    Design.CASE_CONTROL: (
+        "an observational study comparing people with an outcome to people without it."),
+    Design.CROSS_SECTIONAL: (
+        "an observational study measuring exposure and outcome at one time (surveys too)."),
+    Design.CASE_SERIES: "a description of several treated patients without a control group.",
+    Design.CASE_REPORT: "a description of one patient.",
+    Design.NARRATIVE_REVIEW: "a review without a systematic search or appraisal.",
+    Design.GUIDELINE: (
+        "recommendations from a professional body or agency (position statements too); rated "
+        "by its own certainty where it gives one."),
+    Design.LABORATORY: (
+        "a bench, animal or cadaver study of a mechanism, not of patients' outcomes."),
+    Design.PHYSIOLOGY: (
+        "a study in people measuring a physiological response (blood flow, muscle activity, "
+        "pain threshold) rather than a clinical outcome."),
+    Design.EXPERT_OPINION: "an opinion or educational text not based on a systematic appraisal.",
+}
+# Words editors use for a design, and the vocabulary term each means (for `kb check`'s hint).
+DESIGN_SYNONYMS: Mapping[str, Design] = {  # most specific first: the first match wins
+    "crossover": Design.CROSSOVER_RCT, "cross-over": Design.CROSSOVER_RCT,
+    "cluster": Design.CLUSTER_RCT,
+    "non-randomised": Design.NON_RANDOMISED_TRIAL, "quasi": Design.NON_RANDOMISED_TRIAL,
+    "quasi-experimental": Design.NON_RANDOMISED_TRIAL, "nrct": Design.NON_RANDOMISED_TRIAL,
+    "cct": Design.NON_RANDOMISED_TRIAL,
+    "meta-analysis": Design.SYSTEMATIC_REVIEW_META_ANALYSIS,
+    "review-of-reviews": Design.UMBRELLA_REVIEW, "overview": Design.UMBRELLA_REVIEW,
+    "cat": Design.CRITICALLY_APPRAISED_TOPIC, "appraised-topic": Design.CRITICALLY_APPRAISED_TOPIC,
+    "scoping-review": Design.NARRATIVE_REVIEW, "literature-review": Design.NARRATIVE_REVIEW,
+    "randomised": Design.RCT, "parallel": Design.RCT,
+    "controlled-trial": Design.NON_RANDOMISED_TRIAL, "pilot": Design.NON_RANDOMISED_TRIAL,
+    "prospective": Design.COHORT, "retrospective": Design.COHORT, "longitudinal": Design.COHORT,
+    "observational": Design.COHORT, "registry": Design.COHORT,
+    "survey": Design.CROSS_SECTIONAL, "questionnaire": Design.CROSS_SECTIONAL,
+    "position-statement": Design.GUIDELINE, "consensus": Design.GUIDELINE,
+    "recommendation": Design.GUIDELINE,
+    "lab": Design.LABORATORY, "animal": Design.LABORATORY, "in-vitro": Design.LABORATORY,
+    "cadaver": Design.LABORATORY, "mechanistic": Design.LABORATORY,
+    "physiological": Design.PHYSIOLOGY, "experimental": Design.PHYSIOLOGY,
+    "opinion": Design.EXPERT_OPINION, "editorial": Design.EXPERT_OPINION,
+    "educational": Design.EXPERT_OPINION, "commentary": Design.EXPERT_OPINION,
+}
+
+
+def nearest_design(given: str) -> Design | None:
+    """The vocabulary term an unknown design word most likely means ('crossover' -> crossover-rct)."""
+    import difflib
+
+    word = re.sub(r"[\s_]+", "-", given.strip().lower()).replace("randomized", "randomised")
+    word = word.replace("non-randomized", "non-randomised")
+    if word in Design._value2member_map_:
+        return Design(word)
+    for synonym in DESIGN_SYNONYMS:
+        if synonym == word or re.search(rf"(^|-){re.escape(synonym)}(-|$)", word):
+            return DESIGN_SYNONYMS[synonym]
+    match = difflib.get_close_matches(word, [d.value for d in Design], n=1, cutoff=0.6)
+    return Design(match[0]) if match else None
 
 
 class GradeStart(enum.StrEnum):
@@ -91,7 +197,10 @@ GRADE_START: dict[Design, GradeStart] = {
     Design.UMBRELLA_REVIEW: GradeStart.AS_RATED,
     Design.SYSTEMATIC_REVIEW_META_ANALYSIS: GradeStart.AS_RATED,
     Design.SYSTEMATIC_REVIEW: GradeStart.AS_RATED,
+    Design.CRITICALLY_APPRAISED_TOPIC: GradeStart.AS_RATED,
     Design.RCT: GradeStart.HIGH,
+    Design.CROSSOVER_RCT: GradeStart.HIGH,
+    Design.CLUSTER_RCT: GradeStart.HIGH,
     Design.NON_RANDOMISED_TRIAL: GradeStart.LOW,
     Design.COHORT: GradeStart.LOW,
     Design.CASE_CONTROL: GradeStart.LOW,
@@ -101,6 +210,7 @@ GRADE_START: dict[Design, GradeStart] = {
     Design.NARRATIVE_REVIEW: GradeStart.NOT_RATED,
     Design.GUIDELINE: GradeStart.NOT_RATED,
     Design.LABORATORY: GradeStart.NOT_RATED,
+    Design.PHYSIOLOGY: GradeStart.NOT_RATED,
     Design.EXPERT_OPINION: GradeStart.NOT_RATED,
 }
 
@@ -261,6 +371,9 @@ def _check_duration(value: str) -> str:
 
 
 Duration = Annotated[str, AfterValidator(_check_duration)]
+# An address that can be linked as written: http(s), a host, no spaces, quotes, angle
+# brackets or backslashes (what `kb.text.safe_url` accepts).
+WEB_URL = "^https?://[^\\s/?#\"'<>\\\\]+[^\\s\"'<>\\\\]*$"
 Text = Annotated[str, Field(min_length=1)]
 Key = Annotated[str, Field(min_length=1, pattern=r"^[^\s,{}]+$")]
 ClaimId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
@@ -278,7 +391,8 @@ class Article(_Strict):
     id: ClaimId
     title: Text
     publisher: Text
-    url: str | None = Field(None, description="Where the article was published (http/https).")
+    url: str | None = Field(None, pattern=WEB_URL,
+                            description="Where the article was published (http/https).")
     url_note: str | None = Field(None, description="Why the URL is missing or uncertain.")
     retrieved: dt.date | None = None
     text: Text = Field(description="Path of the article text, relative to the knowledge base.")
@@ -315,7 +429,7 @@ QUALITY_RATINGS: dict[QualityTool, tuple[str, ...]] = {
 class Verification(_Strict):
     """Where a study's record was read and checked."""
 
-    url: Annotated[str, Field(pattern=r"^https?://")]
+    url: Annotated[str, Field(pattern=WEB_URL)]
     date: dt.date
     fields: list[str] = Field(default_factory=list)
     note: str | None = None
@@ -443,7 +557,11 @@ class EvidenceLink(_Strict):
 
     study: Key
     stance: Stance
-    certainty: Certainty
+    certainty: Certainty | None = Field(None, description=(
+        "GRADE certainty of this evidence for this claim. Optional: context links need none; "
+        "without it a supporting, refuting or mixed link gets the default from its study's "
+        "design, lowered by its downgrades (see `kb.rules.default_certainty`), and "
+        "`kb check` warns."))
     outcome: str | None = None
     follow_up: Duration | None = Field(None, description="The horizon this evidence speaks to.")
     locator: str | None = None
@@ -502,11 +620,17 @@ class Claim(_Strict):
     id: ClaimId
     quote: Text
     statement: Text
+    short: str | None = Field(None, min_length=1, description=(
+        "The editor's own short form of the statement, faithful to it, for ClaimReview's "
+        "claimReviewed (kb check warns above 75 characters)."))
     kind: ClaimKind
     checkable: bool = True
     not_checkable_reason: str | None = None
     pico: Pico | None = None
     evidence: list[EvidenceLink] = Field(default_factory=list)
+    contradicts: list[ClaimId] = Field(default_factory=list, description=(
+        "Ids of other claims of the same article that assert the opposite about the same "
+        "outcome (the article contradicts itself)."))
     review: Review = Field(default_factory=Review)
 
 
@@ -576,9 +700,11 @@ class InvalidClaim:
 
     index: int
     id: str
-    quote: str
+    quote: str          # "" unless the entry's quote is text
     statement: str
     reason: str
+    # (position, study key) of its links whose key is well-formed, still checked.
+    links: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -610,6 +736,11 @@ class KnowledgeBase:
         for c in self.claims:
             by_id.setdefault(c.id, c)  # with duplicate ids (an error) the first one wins
         return by_id
+
+    @cached_property
+    def article_index(self) -> ArticleIndex | None:
+        """The article text prepared for quote look-ups, built once per loaded base."""
+        return None if self.article_text is None else ArticleIndex(self.article_text)
 
     def claims_with_index(self) -> Iterator[tuple[int, Claim]]:
         """Each valid claim with its position in the file, for data paths like claims[3]."""

@@ -7,6 +7,7 @@ kebab-case code, a location (file, 1-based line and column, data path) and a hin
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 
@@ -74,15 +75,57 @@ def warning(code: str, file: str, line: int | None = None, message: str = "", hi
     return Problem(code, Severity.WARNING, file, line, column, path, message, hint)
 
 
+# Problems that stop a whole file from being read. They are listed first: everything found
+# after them may be a consequence (see `kb.load.assemble`, which sums those up in one line).
+FILE_LEVEL = frozenset({
+    "kb-missing", "file-missing", "file-unreadable", "file-empty", "file-encoding",
+    "file-too-large", "yaml-syntax", "yaml-too-deep", "yaml-alias", "yaml-tag"})
+# Past this many problems a file is almost surely the wrong one; listing more helps nobody.
+MAX_PROBLEMS = 1000
+
+
+def settle(problems: Iterable[Problem], limit: int = MAX_PROBLEMS) -> tuple[Problem, ...]:
+    """File-level problems first, then the rest in the order found; at most `limit` of them.
+
+    Past the limit, errors are kept before warnings and one `too-many-problems` closes the
+    list (a loader that stopped early has already added its own).
+    """
+    found = list(problems)
+    ordered = [p for p in found if p.code in FILE_LEVEL] + \
+        [p for p in found if p.code not in FILE_LEVEL]
+    if len(ordered) <= limit:
+        return tuple(ordered)
+    return _capped(ordered, limit)
+
+
+def _capped(ordered: list[Problem], limit: int) -> tuple[Problem, ...]:
+    """The first `limit` problems by (file-level, error, warning), in the order found, and
+    one `too-many-problems` (the loader's own, if it stopped early)."""
+    stop = next((p for p in ordered if p.code == "too-many-problems"), None)
+    rest = [p for p in ordered if p is not stop]
+    rank = {id(p): (0 if p.code in FILE_LEVEL else 1 if p.is_error else 2, i)
+            for i, p in enumerate(rest)}
+    keep = {id(p) for p in sorted(rest, key=lambda p: rank[id(p)])[:limit]}
+    kept = [p for p in rest if id(p) in keep]
+    if stop is None:
+        dropped = [p for p in rest if id(p) not in keep]
+        files = Counter(p.file for p in dropped)
+        stop = error("too-many-problems", files.most_common(1)[0][0], None,
+                     f"stopped listing after {limit} problems; {len(dropped)} more not shown",
+                     "fix the problems above (is this the right file?) and run kb check again")
+    return (*kept, stop)
+
+
 @dataclass(frozen=True)
 class Report:
-    """All problems of one load, in the order they were found."""
+    """All problems of one load: file-level ones first, then the rest in the order found."""
 
     problems: tuple[Problem, ...] = field(default_factory=tuple)
 
     @classmethod
     def of(cls, problems: Iterable[Problem]) -> Report:
-        return cls(tuple(problems))
+        """The report of these problems: file-level ones first, capped (see `settle`)."""
+        return cls(settle(problems))
 
     def __iter__(self) -> Iterator[Problem]:
         return iter(self.problems)
@@ -107,7 +150,10 @@ class Report:
         return [(p.code, p.file, p.line) for p in self.problems]
 
     def sorted(self) -> Report:
-        return Report(tuple(sorted(self.problems, key=lambda p: (p.file, p.line or 0, p.code))))
+        """By file and line, the problems that stop a whole file from being read first."""
+        return Report(tuple(sorted(self.problems, key=lambda p: (
+            p.code not in FILE_LEVEL, p.code == "too-many-problems", p.file, p.line or 0,
+            p.code))))
 
     def summary(self) -> str:
         e, w = len(self.errors), len(self.warnings)

@@ -14,13 +14,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from kb.model import (
+    GRADE_START,
     Appraisal,
     Certainty,
     Claim,
     EvidenceLink,
+    GradeStart,
+    QualityTool,
     Settings,
     Stance,
     Verdict,
+    expected_certainty,
     horizon_word,
 )
 
@@ -57,6 +61,87 @@ def link_weeks(link: EvidenceLink, appraisal: Appraisal | None) -> float | None:
     return weeks
 
 
+# --- guided appraisal: the certainty a link starts from --------------------------------------
+
+# The starting level of each design is `kb.model.GRADE_START` (the one table, shared with the
+# certainty-consistency check). For a link without a certainty of its own: designs GRADE does
+# not rate (opinion, narrative reviews, guidance, laboratory and physiology studies) count as
+# very low until appraised; a synthesis rated 'as-rated' starts from its own rating.
+NOT_RATED_DEFAULT = Certainty.VERY_LOW
+# A synthesis without a usable rating of its own starts here.
+UNRATED_SYNTHESIS = Certainty.LOW
+# Its own rating, by tool: GRADE certainty as stated; AMSTAR 2 confidence in the review's
+# results read as the certainty it can lend (critically low counts as very low).
+RATING_CERTAINTY: Mapping[QualityTool, Mapping[str, Certainty]] = {
+    QualityTool.GRADE: {"high": Certainty.HIGH, "moderate": Certainty.MODERATE,
+                        "low": Certainty.LOW, "very low": Certainty.VERY_LOW},
+    QualityTool.AMSTAR2: {"high": Certainty.HIGH, "moderate": Certainty.MODERATE,
+                          "low": Certainty.LOW, "critically low": Certainty.VERY_LOW},
+}
+
+
+def starting_certainty(appraisal: Appraisal | None) -> tuple[Certainty, str]:
+    """The level a study's evidence starts from, and why (for editors and warnings)."""
+    if appraisal is None:
+        return NOT_RATED_DEFAULT, "the study has no appraisal, so it counts as very low"
+    design = appraisal.design
+    start = GRADE_START.get(design, GradeStart.NOT_RATED)
+    if start is GradeStart.HIGH:
+        return Certainty.HIGH, f"{design.label.lower()}: starts high"
+    if start is GradeStart.LOW:
+        return Certainty.LOW, f"{design.label.lower()}: starts low"
+    if start is GradeStart.NOT_RATED:
+        return NOT_RATED_DEFAULT, f"{design.label.lower()}: not rated by GRADE, counts as very low"
+    q = appraisal.quality
+    rated = RATING_CERTAINTY.get(q.tool, {}).get(q.rating.strip().lower()) if q else None
+    if rated is not None and q is not None:
+        return rated, f"{design.label.lower()} rated {q.rating} ({q.tool.value})"
+    return UNRATED_SYNTHESIS, (f"{design.label.lower()} without a GRADE or AMSTAR 2 rating: "
+                               f"starts {UNRATED_SYNTHESIS.label}")
+
+
+def default_certainty(link: EvidenceLink, appraisal: Appraisal | None) -> tuple[Certainty, str]:
+    """The certainty a link gets when the editor gives none: GRADE's arithmetic when the link
+    lists its domains (`kb.model.expected_certainty`: the design's start minus `downgrades`
+    plus `upgrades`), else the study's starting level."""
+    steps = [f"-{d.level.steps} {d.domain.value}" for d in link.downgrades]
+    steps += [f"+{u.level.steps} {u.domain.value}" for u in link.upgrades]
+    expected = expected_certainty(appraisal.design, link) if appraisal is not None else None
+    if expected is not None and appraisal is not None:
+        rated_low = GRADE_START.get(appraisal.design) is GradeStart.LOW
+        why = f"{appraisal.design.label.lower()}: starts {'low' if rated_low else 'high'}"
+        return expected, f"{why}, {', '.join(steps) or 'no downgrades'}: {expected.label}"
+    start, why = starting_certainty(appraisal)
+    if steps:  # a design GRADE does not rate: its domains cannot lower it further
+        why += f" ({', '.join(steps)} not applied)"
+    return start, f"{why}: {start.label}"
+
+
+def link_certainty(link: EvidenceLink, appraisal: Appraisal | None) -> Certainty | None:
+    """The certainty a link counts with: the editor's, else the default (None for a context
+    link without one: context never counts towards a verdict)."""
+    if link.certainty is not None:
+        return link.certainty
+    if link.stance is Stance.CONTEXT:
+        return None
+    return default_certainty(link, appraisal)[0]
+
+
+def certainty_label(link: EvidenceLink, appraisal: Appraisal | None) -> str:
+    """The certainty as shown to readers: the word, marked when it is the design's default."""
+    certainty = link_certainty(link, appraisal)
+    if certainty is None:
+        return "–"
+    return certainty.label + (" (default)" if link.certainty is None else "")
+
+
+def with_certainty(link: EvidenceLink, appraisal: Appraisal | None) -> EvidenceLink:
+    """The link as graded: with its default certainty filled in when the editor gave none."""
+    if link.certainty is not None or link.stance is Stance.CONTEXT:
+        return link
+    return link.model_copy(update={"certainty": default_certainty(link, appraisal)[0]})
+
+
 @dataclass(frozen=True)
 class Side:
     """The links of one stance: distinct studies and the best certainty among them."""
@@ -70,7 +155,8 @@ class Side:
 
     @cached_property
     def best(self) -> Certainty | None:
-        return max((link.certainty for link in self.links), key=lambda c: c.rank, default=None)
+        return max((link.certainty for link in self.links if link.certainty is not None),
+                   key=lambda c: c.rank, default=None)
 
     @cached_property
     def rank(self) -> int:
@@ -82,7 +168,8 @@ class Side:
 
     def at_least(self, certainty: Certainty) -> tuple[str, ...]:
         return tuple(dict.fromkeys(
-            link.study for link in self.links if link.certainty.rank >= certainty.rank))
+            link.study for link in self.links
+            if link.certainty is not None and link.certainty.rank >= certainty.rank))
 
 
 @dataclass(frozen=True)
@@ -103,7 +190,7 @@ class Evidence:
         studies = studies or {}
         by: dict[Stance, list[EvidenceLink]] = {s: [] for s in Stance}
         for link in claim.evidence:
-            by[link.stance].append(link)
+            by[link.stance].append(with_certainty(link, studies.get(link.study)))
         long_term = tuple(dict.fromkeys(
             link.study for link in by[Stance.SUPPORTS]
             if (a := studies.get(link.study)) is not None and a.design.is_systematic_or_trial

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+import stat
 
 from kb.problems import Problem, error
 
@@ -17,31 +15,75 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 def read_text(path: str, display_name: str,
               max_bytes: int = MAX_FILE_BYTES) -> tuple[str | None, list[Problem]]:
     """Return the file's text (UTF-8, BOM removed) or None with the problems that stopped it."""
+    raw, problems = read_bytes(path, display_name, max_bytes)
+    if raw is None:
+        return None, problems
+    return decode(raw, display_name)
+
+
+def read_bytes(path: str, display_name: str,
+               max_bytes: int = MAX_FILE_BYTES) -> tuple[bytes | None, list[Problem]]:
+    """Return the bytes of a regular file (or a link to one), at most `max_bytes` of them.
+
+    Devices, FIFOs and sockets are refused before they are opened for reading: /dev/zero
+    never ends, a FIFO blocks until someone writes. The size limit holds for what is read,
+    not for what the file system reports (0 for /proc files and devices).
+    """
     try:
-        size = os.path.getsize(path)
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None, [_not_regular(path, display_name)]
+        # O_NONBLOCK: should the path have become a FIFO since, opening it does not wait.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         return None, [error("file-missing", display_name, None, f"{display_name} does not exist",
                             "create it, or point --kb at the knowledge-base folder")]
-    except OSError as exc:
-        return None, [error("file-unreadable", display_name, None,
-                            f"cannot read {display_name}: {exc.strerror}",
-                            "check the path and its permissions")]
-    if os.path.isdir(path):
-        return None, [error("file-unreadable", display_name, None,
-                            f"{display_name} is a folder, not a file", "point at the file")]
-    if size > max_bytes:
-        return None, [error("file-too-large", display_name, None,
-                            f"{display_name} is {size / 1e6:.0f} MB, over the "
-                            f"{max_bytes / 1e6:.0f} MB limit",
-                            "check that this is the right file")]
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        return None, [_unreadable(display_name, exc)]
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None, [_not_regular(path, display_name)]
+        if info.st_size > max_bytes:
+            return None, [_too_large(display_name, info.st_size, max_bytes)]
+        os.set_blocking(fd, True)
+        chunks, total = [], 0
+        # A regular file's reported size is read in one piece (joined without a copy).
+        step = max(CHUNK_BYTES, info.st_size + 1)
+        while chunk := os.read(fd, min(step, max_bytes + 1 - total)):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:
+                return None, [_too_large(display_name, None, max_bytes)]
+        return b"".join(chunks), []
     except OSError as exc:
-        return None, [error("file-unreadable", display_name, None,
-                            f"cannot read {display_name}: {exc.strerror}",
-                            "check the path and its permissions")]
-    return decode(raw, display_name)
+        return None, [_unreadable(display_name, exc)]
+    finally:
+        os.close(fd)
+
+
+CHUNK_BYTES = 1 << 20
+
+
+def _unreadable(display_name: str, exc: BaseException) -> Problem:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return error("file-unreadable", display_name, None, f"cannot read {display_name}: {reason}",
+                 "check the path and its permissions")
+
+
+def _not_regular(path: str, display_name: str) -> Problem:
+    if os.path.isdir(path):
+        return error("file-unreadable", display_name, None,
+                     f"{display_name} is a folder, not a file", "point at the file")
+    return error("file-unreadable", display_name, None,
+                 f"{display_name} is not a regular file (a device, FIFO or socket)",
+                 "point at the file itself, or replace it with a copy of the file")
+
+
+def _too_large(display_name: str, size: int | None, max_bytes: int) -> Problem:
+    what = f"is {size / 1e6:.0f} MB, over" if size is not None else "holds more than"
+    return error("file-too-large", display_name, None,
+                 f"{display_name} {what} the {max_bytes / 1e6:.0f} MB limit",
+                 "check that this is the right file")
 
 
 def decode(raw: bytes, display_name: str) -> tuple[str | None, list[Problem]]:
@@ -64,19 +106,3 @@ def decode(raw: bytes, display_name: str) -> tuple[str | None, list[Problem]]:
                             f"{display_name} contains a NUL byte: it looks like a binary file",
                             "check that this is the right file")]
     return text.removeprefix("\ufeff"), []
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while loading.
-
-    Parsing allocates millions of small objects, and each collection walks all of them;
-    the loaded base leaves almost no cycles behind, so pausing roughly halves load time.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kb.grading import Grade
-from kb.model import Claim, KnowledgeBase, Stance
-from kb.rules import link_horizon, link_weeks
+from kb.model import Claim, EvidenceLink, KnowledgeBase, Stance
+from kb.rules import link_certainty, link_horizon, link_weeks
 from kb.text import doi_url, pubmed_url, short_citation
 
 NOT_REPORTED = "not reported"
@@ -87,7 +87,7 @@ def claim_rows(kb: KnowledgeBase, grades: Mapping[str, Grade]) -> list[dict[str,
             "override": ({"verdict": g.override.verdict.value, "rationale": g.override.rationale}
                          if g.override else None),
             "evidence": [{"study": e.study, "stance": e.stance.value,
-                          "certainty": e.certainty.value} for e in links],
+                          "certainty": _certainty_value(kb, e)} for e in links],
             "short_statement": short_text(statement) if statement else claim_id,
             "studies": len({e.study for e in links}),
             **{s.value: n for s, n in counts.items()},
@@ -95,12 +95,20 @@ def claim_rows(kb: KnowledgeBase, grades: Mapping[str, Grade]) -> list[dict[str,
     return rows
 
 
+def _certainty_value(kb: KnowledgeBase, link: EvidenceLink) -> str | None:
+    """The link's certainty as graded: the editor's, else its design's default (None for
+    context links without one)."""
+    certainty = link_certainty(link, kb.studies.get(link.study))
+    return certainty.value if certainty else None
+
+
 def evidence_rows(kb: KnowledgeBase, claim: Claim) -> list[dict[str, Any]]:
     """One row per evidence link of a claim, in file order.
 
     `follow_up` is what the file says (a duration or a horizon word), `weeks` the number the
-    rules use and `follow_up_text` that number in weeks for readers; blanks are None, shown
-    as `NOT_REPORTED`.
+    rules use and `follow_up_text` that number in weeks for readers; `certainty` is the one
+    graded (the design's default when the editor gave none, see `certainty_default`); blanks
+    are None, shown as `NOT_REPORTED`.
     """
     rows = []
     for e in claim.evidence:
@@ -127,7 +135,8 @@ def evidence_rows(kb: KnowledgeBase, claim: Claim) -> list[dict[str, Any]]:
             "follow_up_text": shown,
             "horizon": horizon or "unknown",
             "stance": e.stance.value,
-            "certainty": e.certainty.value,
+            "certainty": _certainty_value(kb, e),
+            "certainty_default": e.certainty is None,  # filled in from the design
             "outcome": e.outcome,
             "locator": e.locator,
             "note": e.note,

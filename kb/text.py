@@ -108,18 +108,23 @@ def full_citation(ref: Reference) -> str:
     f = ref.fields
     names = [_vancouver(display(n)) for n in author_names(f["author"])] if f.get("author") else []
     authors = ", ".join(names[:6]) + (", et al." if len(names) > 6 else "")
-    parts = [authors or display(f.get("organization", "")), display(f.get("title", ref.key))]
-    venue = display(f.get("journal") or f.get("journaltitle") or f.get("booktitle")
+    parts = [authors or display(f.get("organization", "")), display(f.get("title", ref.key)),
+             _where(ref)]
+    return ". ".join(p.strip(". ") for p in parts if p and p.strip()) + "."
+
+
+def _where(ref: Reference) -> str:
+    """Venue, year, volume(number) and pages: 'J Pain 2020;21(3):12-20'."""
+    f = ref.fields
+    where = display(f.get("journal") or f.get("journaltitle") or f.get("booktitle")
                     or f.get("howpublished") or f.get("institution") or "")
-    where = venue
     if ref.year:
         where += f" {ref.year}" if where else ref.year
     if f.get("volume"):
         where += f";{f['volume']}" + (f"({f['number']})" if f.get("number") else "")
     if f.get("pages"):
         where += f":{display(f['pages'])}"
-    parts.append(where)
-    return ". ".join(p.strip(". ") for p in parts if p and p.strip()) + "."
+    return where
 
 
 def _vancouver(name: str) -> str:

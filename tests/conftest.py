@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ def make_kb(tmp_path: Path, *, claims: Path | str | None = None,
             bib: Path | str | None = None) -> Path:
     """A copy of the minimal base with claims.yaml and/or references.bib swapped in."""
     target = tmp_path / "kb"
-    shutil.copytree(KB_MIN, target, ignore=shutil.ignore_patterns(".kb-cache"))
+    shutil.copytree(KB_MIN, target)
     for name, src in (("claims.yaml", claims), ("references.bib", bib)):
         if isinstance(src, Path):
             shutil.copyfile(src, target / name)
@@ -35,12 +36,23 @@ def make_kb(tmp_path: Path, *, claims: Path | str | None = None,
     return target
 
 
+@pytest.fixture(autouse=True)
+def private_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test (and every `kb` it runs) caches in its own folder, never the user's."""
+    folder = tmp_path / "kb-cache-dir"
+    monkeypatch.setenv("KB_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def kb_dir(tmp_path: Path) -> Path:
     return make_kb(tmp_path)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Servers and commands started outside a test's own cache folder (module-scoped fixtures)
+    # cache in a throwaway folder too, never in the user's cache.
+    os.environ["KB_CACHE_DIR"] = tempfile.mkdtemp(prefix="kb-test-cache-")
     # CI sets these so that a missing corpus or browser fails the run instead of skipping.
     if os.environ.get("KB_REQUIRE_SHARED") and not CORPUS.is_dir():
         raise pytest.UsageError(f"KB_REQUIRE_SHARED is set but {CORPUS} does not exist")

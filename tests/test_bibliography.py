@@ -19,6 +19,7 @@ CASES = [
     ("bad_doi", "bib-doi-malformed", 17),
     ("bad_year", "bib-year-implausible", 16),
     ("missing_field", "bib-missing-field", 12),
+    ("bad_url", "bib-url-malformed", 25),
 ]
 
 

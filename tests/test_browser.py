@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -240,7 +241,6 @@ def hostile_url(tmp_path_factory) -> Iterator[str]:
     from kb.anchors import sha256_text
     import re
     claims = re.sub(r"sha256: [0-9a-f]{64}", f"sha256: {sha256_text(article)}", claims)
-    claims = claims.replace("url: https://example.org/needles", "url: javascript:alert(3)")
     claims = claims.replace("statement: Needling is very safe.",
                             f"statement: '{PAYLOAD_SCRIPT} [click](javascript:alert(4))'")
     claims = claims.replace("quote: Nobody knows the long-term effect.",
@@ -298,3 +298,69 @@ def test_claim_page_charts_are_drawn(browser, app_url: str) -> None:
         chart.screenshot(path=str(ARTIFACTS / f"claim-{name}-chart.png"))
     assert not errors, errors
     page.close()
+
+
+# Markdown smuggled into data fields: shown as text, never a link; a link's label is its target.
+LIVE = "https://evil.example"
+
+
+@pytest.fixture(scope="module")
+def markdown_url(tmp_path_factory) -> Iterator[str]:
+    kb_dir = tmp_path_factory.mktemp("markdown") / "kb"
+    shutil.copytree(KB_MIN, kb_dir, ignore=shutil.ignore_patterns(".kb-cache"))
+    claims = (kb_dir / "claims.yaml").read_text(encoding="utf-8")
+    claims = claims.replace(
+        "    kind: safety\n",
+        "    kind: safety\n    pico:\n      population: '[x](javascript:alert(1))'\n"
+        f"      intervention: '[pico-link]({LIVE}/pico)'\n"
+        f"      outcome: 'harms, see {LIVE}/auto and www.evil.example'\n")
+    claims = claims.replace(
+        "    participants: 60\n",
+        "    participants: 60\n    population: '[x](javascript:alert(1))'\n"
+        f"    intervention: '[pop-link]({LIVE}/pop)'\n"
+        f"    summary: 'Read {LIVE}/sum for more'\n")
+    claims = claims.replace("      - url: https://example.org/alpha",
+                            "      - url: https://x.org/a)](javascript:alert(6))")
+    (kb_dir / "claims.yaml").write_text(claims, encoding="utf-8")
+    bib = (kb_dir / "references.bib").read_text(encoding="utf-8")
+    bib = bib.replace("url          = {https://example.org/survey}",
+                      f'url          = {{{LIVE}/"onmouseover=alert(7)}}')
+    (kb_dir / "references.bib").write_text(bib, encoding="utf-8")
+    _, report = load_kb(str(kb_dir))
+    assert report.valid, report.render()
+    yield from serve(kb_dir)
+
+
+@pytest.mark.parametrize(("path", "ready", "expect"), [
+    ("/claim?claim=very-safe", "pico-link", f"[pico-link]({LIVE}/pico)"),
+    ("/studies?study=alpha2020trial", "2026-11-01", f"[pop-link]({LIVE}/pop)"),
+    ("/studies?study=delta2019survey", "2026-11-01", "A survey of needling harms"),
+], ids=["claim-pico", "study-facts", "study-rejected-url"])
+def test_markdown_in_data_is_text_and_labels_are_targets(browser, markdown_url: str, path: str,
+                                                         ready: str, expect: str) -> None:
+    for width, height in ((1400, 900), (390, 844)):
+        page = browser.new_page(viewport={"width": width, "height": height})
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(markdown_url + path)
+        page.get_by_text(ready, exact=False).first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1500)
+        # (the word joiner that keeps bare addresses from being linked is invisible)
+        shown = page.evaluate("document.body.innerText").replace("\u2060", "")
+        assert expect in shown
+        links = page.locator("a").evaluate_all(
+            "els => els.map(a => [a.getAttribute('href') || '', a.textContent || ''])")
+        assert not [h for h, _ in links
+                    if "evil.example" in h or h.strip().lower().startswith("javascript")]
+        assert not [t for _, t in links if "evil.example" in t]
+        if path.startswith("/studies?study=alpha"):
+            # the verified address is linked under its own text, to exactly that address
+            shown = [(h, t) for h, t in links if t.startswith("https://x.org")]
+            assert shown, links
+            for href, text in shown:
+                assert urllib.parse.unquote(href) == text.split(" (")[0]
+        assert dialogs == []
+        page.get_by_text(ready, exact=False).first.scroll_into_view_if_needed()
+        shot(page, "markdown" + path.replace("/", "-").replace("?", "-").replace("=", "-")
+             + f"-{width}")
+        page.close()

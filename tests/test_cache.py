@@ -1,117 +1,273 @@
-"""kb.cache: the cached load equals the plain load, and is never stale."""
+"""kb.cache: the cached load equals the plain load, is never stale, lives outside the base
+folder, and a cache that cannot be used is ignored rather than an error."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
+import platformdirs
 import pytest
 
-from conftest import ROOT, make_kb
-from kb.cache import CACHE_DIR, load_kb_cached
+from conftest import BROKEN, ROOT, make_kb
+from kb import cache
+from kb.cache import cache_dir, cache_file, load_kb_cached
 from kb.grading import grade_all
 from kb.load import load_kb
-
-
-@pytest.fixture(autouse=True)
-def private_key_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    from kb import cache
-    cache._signing_key.cache_clear()
 
 
 def same(a, b) -> bool:
     (kb1, r1), (kb2, r2) = a, b
     return (kb1.claims == kb2.claims and dict(kb1.references) == dict(kb2.references)
-            and dict(kb1.studies) == dict(kb2.studies) and r1 == r2)
+            and dict(kb1.studies) == dict(kb2.studies) and r1 == r2
+            and dict(kb1.lines) == dict(kb2.lines) and kb1.article == kb2.article
+            and kb1.settings == kb2.settings and kb1.article_text == kb2.article_text
+            and kb1.invalid_claims == kb2.invalid_claims
+            and kb1.claim_positions == kb2.claim_positions
+            and kb1.invalid_studies == kb2.invalid_studies)
 
 
-def test_cached_load_equals_plain_load(tmp_path: Path) -> None:
+def load(kb_dir: Path) -> tuple[tuple, list[str]]:
+    said: list[str] = []
+    return load_kb_cached(str(kb_dir), progress=said.append), said
+
+
+def files(folder: Path) -> set[Path]:
+    return set(folder.rglob("*"))
+
+
+def test_cached_load_equals_plain_load(tmp_path: Path, private_cache_dir: Path) -> None:
     kb_dir = tmp_path / "bundled"
     kb_dir.mkdir()
     for name in ("claims.yaml", "references.bib", "dry-needling-article.txt"):
         shutil.copy(ROOT / name, kb_dir / name)
+    before = files(kb_dir)
     plain = load_kb(str(kb_dir))
-    first = load_kb_cached(str(kb_dir))
-    assert (kb_dir / CACHE_DIR).is_dir()
-    second = load_kb_cached(str(kb_dir))
+    first, said = load(kb_dir)
+    assert "parsing claims.yaml" in said
+    assert Path(cache_file(str(kb_dir))).parent == private_cache_dir
+    assert Path(cache_file(str(kb_dir))).is_file()
+    second, said = load(kb_dir)
+    assert said == []  # read back from the cache: nothing parsed or checked
     assert same(plain, first) and same(plain, second)
     assert grade_all(*second) == grade_all(*plain)
+    assert files(kb_dir) == before  # nothing written into the base folder
 
 
-def test_edits_are_always_seen(tmp_path: Path) -> None:
-    kb_dir = make_kb(tmp_path)
-    load_kb_cached(str(kb_dir))
+def test_a_loaded_base_is_plain_immutable_data(kb_dir: Path) -> None:
+    load(kb_dir)
+    (kb, _), _ = load(kb_dir)
+    assert type(kb.claims) is tuple and type(kb.references) is dict
+    assert type(kb.studies) is dict
+    with pytest.raises(Exception):
+        kb.claims[0].statement = "changed"  # type: ignore[misc]
+
+
+def test_edits_are_always_seen(kb_dir: Path) -> None:
+    load(kb_dir)
     claims = kb_dir / "claims.yaml"
     claims.write_text(claims.read_text(encoding="utf-8").replace(
         "Needling is very safe.", "Needling is safe enough."), encoding="utf-8")
-    kb, _ = load_kb_cached(str(kb_dir))
+    (kb, _), _ = load(kb_dir)
     assert kb.claims[0].statement == "Needling is safe enough."
     bib = kb_dir / "references.bib"
     bib.write_text(bib.read_text(encoding="utf-8").replace("A survey of needling harms",
                                                            "A survey of harms"), encoding="utf-8")
-    kb, _ = load_kb_cached(str(kb_dir))
+    (kb, _), _ = load(kb_dir)
     assert kb.references["delta2019survey"].fields["title"] == "A survey of harms"
     article = kb_dir / "article.txt"
     article.write_text(article.read_text(encoding="utf-8") + "More text.\n", encoding="utf-8")
-    _, report = load_kb_cached(str(kb_dir))
+    (_, report), _ = load(kb_dir)
     assert [p.code for p in report.errors] == ["article-changed"]
+    article.unlink()
+    loaded, _ = load(kb_dir)
+    assert same(loaded, load_kb(str(kb_dir)))
+    assert "file-missing" in [p.code for p in loaded[1].errors]
 
 
-def test_foreign_cache_entries_are_ignored(tmp_path: Path, monkeypatch) -> None:
-    kb_dir = make_kb(tmp_path)
-    load_kb_cached(str(kb_dir))
-    for entry in (kb_dir / CACHE_DIR).glob("*.pickle"):
-        entry.write_bytes(b"\0" * 32 + b"cos\nsystem\n(S'echo pwned'\ntR.")
-    assert same(load_kb_cached(str(kb_dir)), load_kb(str(kb_dir)))
+def test_a_touched_but_unchanged_file_is_still_a_hit(kb_dir: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    load(kb_dir)
+    os.utime(kb_dir / "references.bib")
+    loaded, said = load(kb_dir)
+    assert said == [] and same(loaded, load_kb(str(kb_dir)))
 
 
-def test_deleting_the_cache_is_safe(tmp_path: Path) -> None:
-    kb_dir = make_kb(tmp_path)
-    load_kb_cached(str(kb_dir))
-    shutil.rmtree(kb_dir / CACHE_DIR)
-    assert same(load_kb_cached(str(kb_dir)), load_kb(str(kb_dir)))
+@pytest.mark.parametrize("garbage", [
+    b"", b"\x00" * 64, b"not msgpack at all",
+    b"cos\nsystem\n(S'echo pwned'\ntR.",  # a pickle payload: never run, just not ours
+    "truncate", "damage the middle", "damage each section",
+])
+def test_a_corrupted_cache_file_is_ignored_and_rebuilt(kb_dir: Path, garbage) -> None:
+    load(kb_dir)
+    entry = Path(cache_file(str(kb_dir)))
+    raw = entry.read_bytes()
+    if garbage == "truncate":
+        garbage = raw[:len(raw) // 2]
+    elif garbage == "damage the middle":  # same length: the framing holds, the data does not
+        mid = len(raw) // 2
+        garbage = raw[:mid - 200] + b"\xc1" * 400 + raw[mid + 200:]
+    elif garbage == "damage each section":
+        out, at = bytearray(raw), 0
+        while at < len(raw):
+            size = int.from_bytes(raw[at:at + 8], "little")
+            out[at + 8:at + 8 + min(size, 16)] = b"\xc1" * min(size, 16)
+            at += 8 + size
+        garbage = bytes(out)
+    entry.write_bytes(garbage)
+    loaded, said = load(kb_dir)
+    assert "parsing claims.yaml" in said
+    assert same(loaded, load_kb(str(kb_dir)))
+    assert load(kb_dir)[1] == []  # rebuilt: the next load reads it back
 
 
-def test_read_only_folder_still_loads(tmp_path: Path, monkeypatch) -> None:
-    kb_dir = make_kb(tmp_path)
-    from kb import cache
-    monkeypatch.setattr(cache, "CACHE_DIR", "no/such/dir/x")
-    assert same(load_kb_cached(str(kb_dir)), load_kb(str(kb_dir)))
+def test_deleting_the_cache_is_safe(kb_dir: Path, private_cache_dir: Path) -> None:
+    load(kb_dir)
+    shutil.rmtree(private_cache_dir)
+    assert same(load(kb_dir)[0], load_kb(str(kb_dir)))
+
+
+def test_a_cache_folder_that_is_a_file_is_ignored(kb_dir: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("KB_CACHE_DIR", str(blocker))
+    assert same(load(kb_dir)[0], load_kb(str(kb_dir)))
+    assert same(load(kb_dir)[0], load_kb(str(kb_dir)))
+
+
+def test_an_unreadable_cache_entry_is_ignored(kb_dir: Path) -> None:
+    os.makedirs(cache_file(str(kb_dir)))  # a folder where the file should be: open() fails
+    assert same(load(kb_dir)[0], load_kb(str(kb_dir)))
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="root reads and writes folders whatever their mode")
+def test_an_unreadable_cache_folder_is_ignored(kb_dir: Path, private_cache_dir: Path) -> None:
+    load(kb_dir)
+    private_cache_dir.chmod(0)
+    try:
+        assert same(load(kb_dir)[0], load_kb(str(kb_dir)))
+    finally:
+        private_cache_dir.chmod(stat.S_IRWXU)
+
+
+def test_an_unreadable_cache_folder_never_stops_a_command(kb_dir: Path, tmp_path: Path) -> None:
+    """The CLI with a cache folder it can neither read nor write (a file in its way, and,
+    when not root, a folder without permissions) still answers."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x", encoding="utf-8")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0)
+    for folder in (blocker / "sub", locked):
+        env = {**os.environ, "KB_CACHE_DIR": str(folder)}
+        done = subprocess.run([sys.executable, "-m", "kb.cli", "verdicts", "--kb", str(kb_dir)],
+                              capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "very-safe" in done.stdout and "Traceback" not in done.stderr
+    locked.chmod(stat.S_IRWXU)
+
+
+def test_cache_dir_is_the_users_cache_unless_kb_cache_dir_says(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KB_CACHE_DIR", str(tmp_path / "here"))
+    assert cache_dir() == str(tmp_path / "here")
+    assert cache_file(str(tmp_path)).startswith(str(tmp_path / "here") + os.sep)
+    monkeypatch.delenv("KB_CACHE_DIR")
+    assert cache_dir() == platformdirs.user_cache_dir("kb", appauthor=False)
+
+
+def test_two_folders_have_two_cache_files(tmp_path: Path) -> None:
+    a, b = make_kb(tmp_path / "a"), make_kb(tmp_path / "b")
+    assert cache_file(str(a)) != cache_file(str(b))
+    load(a)
+    (b / "claims.yaml").write_text((b / "claims.yaml").read_text(encoding="utf-8").replace(
+        "Needling is very safe.", "Other."), encoding="utf-8")
+    assert same(load(b)[0], load_kb(str(b))) and same(load(a)[0], load_kb(str(a)))
+
+
+@pytest.mark.parametrize("broken", ["bad_vocabulary", "unknown_study", "unknown_field"])
+def test_a_base_with_errors_reads_back_the_same(tmp_path: Path, broken: str) -> None:
+    """Invalid claims (with their links), invalid appraisals and the report survive the cache."""
+    kb_dir = make_kb(tmp_path, claims=BROKEN / f"{broken}.claims.yaml")
+    first, _ = load(kb_dir)
+    again, said = load(kb_dir)
+    assert said == [] and same(first, load_kb(str(kb_dir))) and same(again, first)
 
 
 def test_broken_files_report_like_plain_load(tmp_path: Path) -> None:
-    from conftest import BROKEN
     kb_dir = make_kb(tmp_path, claims=BROKEN / "yaml_syntax.claims.yaml")
+    assert load_kb_cached(str(kb_dir))[1] == load_kb(str(kb_dir))[1]
     assert load_kb_cached(str(kb_dir))[1] == load_kb(str(kb_dir))[1]
     assert load_kb_cached(str(tmp_path / "missing"))[1].codes() == [
         ("kb-missing", str(tmp_path / "missing"), None)]
 
 
-def test_a_new_kb_version_never_mixes_with_old_records(tmp_path: Path, monkeypatch) -> None:
-    """Records written by another version of `kb` are not read: a changed claims file under
-    new code parses afresh rather than pairing old bibliography records with new ids."""
-    kb_dir = make_kb(tmp_path)
-    load_kb_cached(str(kb_dir))
-    from kb import cache
+def test_a_new_kb_version_never_reads_an_old_cache(kb_dir: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    load(kb_dir)
     monkeypatch.setattr(cache, "code_version", lambda: "another-kb-version")
-    claims = kb_dir / "claims.yaml"
-    claims.write_text(claims.read_text(encoding="utf-8").replace(
-        "Needling is very safe.", "Needling is safe enough."), encoding="utf-8")
-    assert same(load_kb_cached(str(kb_dir)), load_kb(str(kb_dir)))
+    loaded, said = load(kb_dir)
+    assert "parsing references.bib" in said
+    assert same(loaded, load_kb(str(kb_dir)))
 
 
-def test_lost_bibliography_records_are_parsed_again(tmp_path: Path) -> None:
-    import sqlite3
+def test_a_same_size_edit_with_the_old_mtime_is_seen(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "RACY_NS", 0)  # no waiting out the racy window here
+    path = tmp_path / "claims.yaml"
+    path.write_bytes(b"aaaa")
+    old = os.stat(path)
+    os.utime(path, ns=(old.st_atime_ns - 10**10, old.st_mtime_ns - 10**10))
+    first, raw = cache._source(str(path), None)
+    again, reread = cache._source(str(path), first)
+    assert raw == b"aaaa" and again == first and reread is None  # reused, not read
+    before = os.stat(path)
+    path.write_bytes(b"bbbb")  # same size; the old mtime put back, as some tools do
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    changed, data = cache._source(str(path), first)
+    assert changed.digest != first.digest and data == b"bbbb"  # ctime moved: read again
 
-    from kb.store import DB_FILE
-    kb_dir = make_kb(tmp_path)
-    load_kb_cached(str(kb_dir))
-    db = sqlite3.connect(kb_dir / CACHE_DIR / DB_FILE)
-    db.execute("DELETE FROM records WHERE id LIKE 'r%'")
-    db.commit()
-    db.close()
-    claims = kb_dir / "claims.yaml"
-    claims.write_text(claims.read_text(encoding="utf-8") + "\n# a comment at the end\n",
-                      encoding="utf-8")
-    assert same(load_kb_cached(str(kb_dir)), load_kb(str(kb_dir)))
+
+def test_a_file_hashed_right_after_a_change_is_hashed_again(tmp_path: Path) -> None:
+    path = tmp_path / "claims.yaml"
+    path.write_bytes(b"fresh")
+    first, _ = cache._source(str(path), None)
+    _, raw = cache._source(str(path), first)
+    assert raw == b"fresh"  # modified within the racy window: not trusted from stat
+
+
+def test_no_cache_reads_and_writes_no_cache(kb_dir: Path, private_cache_dir: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from kb.cli import main
+
+    assert main(["verdicts", "--kb", str(kb_dir), "--no-cache"]) == 0
+    assert not private_cache_dir.exists()
+    assert "very-safe" in capsys.readouterr().out
+
+
+def test_reading_a_read_only_base_writes_nothing_there(tmp_path: Path) -> None:
+    """`kb` on a reviewer's read-only copy: check, verdicts and report print to stdout and
+    leave the folder exactly as it was (the cache lives elsewhere)."""
+    kb_dir = tmp_path / "read-only"
+    kb_dir.mkdir()
+    for name in ("claims.yaml", "references.bib", "dry-needling-article.txt"):
+        shutil.copy(ROOT / name, kb_dir / name)
+    for p in kb_dir.iterdir():
+        p.chmod(0o444)
+    kb_dir.chmod(0o555)
+    before = {p: p.stat().st_mtime_ns for p in files(kb_dir)}
+    try:
+        for argv in (["check"], ["verdicts"], ["report"], ["verdicts", "--format", "json"]):
+            done = subprocess.run([sys.executable, "-m", "kb.cli", *argv, "--kb", str(kb_dir)],
+                                  capture_output=True, text=True, cwd=ROOT, timeout=120)
+            assert done.returncode == 0, (argv, done.stderr)
+            assert done.stdout.strip()
+        assert {p: p.stat().st_mtime_ns for p in files(kb_dir)} == before
+    finally:
+        kb_dir.chmod(0o755)

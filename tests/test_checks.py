@@ -36,8 +36,9 @@ def test_report_render_and_dict() -> None:
     assert lines[0] == "claims.yaml:3:4: error yaml-syntax: bad (hint: fix)"
     assert lines[1] == "claims.yaml:9: warning study-unused: [studies.x] m (hint: h)"
     assert lines[-1] == "1 error, 1 warning"
-    assert report.to_dict()["problems"][0]["severity"] == Severity.WARNING.value
-    assert report.codes() == [("study-unused", "claims.yaml", 9), ("yaml-syntax", "claims.yaml", 3)]
+    assert report.to_dict()["problems"][1]["severity"] == Severity.WARNING.value
+    # a problem that stops the whole file is listed first, in JSON as in text
+    assert report.codes() == [("yaml-syntax", "claims.yaml", 3), ("study-unused", "claims.yaml", 9)]
 
 
 def test_article_change_says_which_anchors_hold(tmp_path: Path) -> None:
@@ -67,6 +68,57 @@ def test_warnings_for_editors(tmp_path: Path) -> None:
     _, report = load_kb(str(make_kb(tmp_path, claims=text)))
     assert report.valid
     assert {p.code for p in report.warnings} == {"claim-not-checkable-reason", "review-incomplete"}
+
+
+def _min_claims() -> str:
+    return (KB_MIN / "claims.yaml").read_text(encoding="utf-8")
+
+
+def test_one_pass_lists_schema_quote_link_and_bibliography_problems(tmp_path: Path) -> None:
+    text = (_min_claims()
+            .replace("retrieved: 2026-11-01", "retrieved: 1 Nov 2026")        # line 6
+            .replace("url: https://example.org/needles", "url: example.org/needles")  # line 5
+            .replace("Needling is \"very safe\" for most people.",
+                     "Needling is safe for everyone.")                        # line 33
+            .replace("It helps pain in the short term.", "It cures pain.")    # line 42
+            .replace("    kind: efficacy\n", "    kind: efficacyy\n")         # line 44
+            .replace("      - study: alpha2020trial\n", "      - study: alpha2020trail\n"))  # 52
+    bib = (KB_MIN / "references.bib").read_text(encoding="utf-8").replace(
+        "  doi     = {10.1234/rt.2021.2},", "  doi     = {rt.2021.2},")           # line 17
+    _, report = load_kb(str(make_kb(tmp_path, claims=text, bib=bib)))
+    assert sorted(report.codes()) == sorted([
+        ("schema-value", "claims.yaml", 5),
+        ("schema-type", "claims.yaml", 6),
+        ("claim-quote-not-found", "claims.yaml", 33),
+        ("schema-vocabulary", "claims.yaml", 44),
+        ("claim-quote-not-found", "claims.yaml", 42),
+        ("claim-unknown-study", "claims.yaml", 52),
+        ("bib-doi-malformed", "references.bib", 17),
+    ])
+
+
+def test_verified_urls_must_be_linkable(tmp_path: Path) -> None:
+    text = _min_claims().replace("      - url: https://example.org/alpha",
+                                 "      - url: https://example.org/a b")          # line 15
+    _, report = load_kb(str(make_kb(tmp_path, claims=text)))
+    assert report.codes() == [("schema-value", "claims.yaml", 15)]
+
+
+def test_a_duplicate_key_is_reported_once_where_it_is(tmp_path: Path) -> None:
+    # An editor pasted a second trial but kept the first one's key; the claims cite the key
+    # the new entry was meant to have.
+    bib = (KB_MIN / "references.bib").read_text(encoding="utf-8") + (
+        "\n@article{alpha2020trial,\n  author = {Alpha, Ann},\n  title = {A second trial},\n"
+        "  journal = {Journal of Tests},\n  year = {2020},\n}\n")               # line 28
+    text = _min_claims().replace("      - study: alpha2020trial\n",
+                                 "      - study: alpha2020trialb\n")
+    text = text.replace("  delta2019survey:\n", "  alpha2020trialb:\n    design: rct\n    verified:\n"
+                        "      - url: https://example.org/b\n        date: 2026-11-01\n"
+                        "  delta2019survey:\n")
+    _, report = load_kb(str(make_kb(tmp_path, claims=text, bib=bib)))
+    errors = [(p.code, p.file, p.line) for p in report.errors]
+    assert errors == [("bib-duplicate-key", "references.bib", 28)]
+    assert "alpha2020trialb" in report.errors[0].message
 
 
 def _line_of(text: str, needle: str, after: str = "") -> int:

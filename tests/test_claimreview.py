@@ -9,11 +9,11 @@ import jsonschema
 import pytest
 
 from conftest import ROOT
-from kb.claimreview import RATING, claim_reviews, short_claim
+from kb.claimreview import RATING, claim_reviewed, claim_reviews
 from kb.cli import main
 from kb.grading import grade_all
 from kb.load import load_kb
-from kb.model import Verdict
+from kb.model import Claim, Verdict
 
 CLAIM_REVIEW_SCHEMA = {
     "type": "object",
@@ -71,11 +71,23 @@ def test_rating_follows_the_documented_scale(reviews) -> None:
         assert item["reviewRating"]["alternateName"] == RATING[verdict][1]
 
 
-def test_short_claim() -> None:
-    text = "word " * 40
-    short = short_claim(text)
-    assert len(short) <= 74 and short.endswith("…")
-    assert short_claim("Short claim.") == "Short claim."
+def test_claim_reviewed_is_the_short_form_or_the_whole_statement(reviews) -> None:
+    kb, _, items = reviews
+    by_id = {c.id: c for c in kb.claims}
+    for item in items:
+        claim = by_id[item["url"].split("claim=")[1]]
+        assert item["claimReviewed"] == " ".join((claim.short or claim.statement).split())
+        assert not item["claimReviewed"].endswith("…")
+    assert any(c.short for c in kb.claims)
+
+
+def test_a_long_statement_is_never_cut() -> None:
+    statement = ("Dry needling added to physical therapy works better than physical therapy "
+                 "alone for people with chronic neck pain.")
+    claim = Claim(id="c", quote="q", statement=statement, kind="efficacy")
+    assert claim_reviewed(claim) == statement
+    assert claim_reviewed(claim.model_copy(update={"short": "Needling plus PT beats PT."})) == (
+        "Needling plus PT beats PT.")
 
 
 def test_cli_needs_a_site_url(capsys, monkeypatch) -> None:

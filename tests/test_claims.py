@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BROKEN, KB_MIN, make_kb
-from kb.claims import json_schema, load_claims
+from kb.claims import json_schema, load_claims, parse_claims
 from kb.load import load_kb
 
 # (fixture, code, line): the line an editor must go to.
@@ -103,25 +103,85 @@ def _same_doc(a, b) -> None:
                                   *sorted(p for p in BROKEN.glob("*.claims.yaml")
                                           if p.name != "not_utf8.claims.yaml")],
                          ids=lambda p: p.name if p.parent.name == "broken" else str(p.parent.name))
-def test_chunked_parse_with_memo_equals_whole_parse(path: Path) -> None:
-    from kb.claims import ParseMemo, parse_claims
+def test_parse_by_blocks_equals_whole_parse(path: Path) -> None:
+    from kb.claims import _parse_whole, parse_claims, reusable_entries
 
     text = path.read_text(encoding="utf-8")
-    whole = parse_claims(text)
-    memo = ParseMemo()
-    _same_doc(parse_claims(text, memo=memo), whole)
-    _same_doc(parse_claims(text, memo=memo), whole)  # now answered from the memo
+    whole = _parse_whole(text, "claims.yaml")
+    first = parse_claims(text)
+    _same_doc(first, whole)
+    _same_doc(parse_claims(text, reuse=reusable_entries(first)), whole)  # every entry reused
 
 
-def test_memo_reparses_only_the_edited_claim() -> None:
-    from kb.claims import ParseMemo, parse_claims
+def test_reuse_reparses_only_the_edited_claim() -> None:
+    from kb.claims import parse_claims, reusable_entries
 
     text = (Path(__file__).resolve().parent.parent / "claims.yaml").read_text(encoding="utf-8")
-    memo = ParseMemo()
-    parse_claims(text, memo=memo)
-    entries = dict(memo.parsed)
+    first = parse_claims(text)
     edited = text.replace("Dry needling is very safe.", "Dry needling is safe.", 1)
-    doc = parse_claims(edited, memo=memo)
-    assert len(set(memo.parsed) - set(entries)) == 1
-    assert any(c.statement == "Dry needling is safe." for c in doc.claims)
+    doc = parse_claims(edited, reuse=reusable_entries(first))
+    fresh = [c for c in doc.claims if not any(c is old for old in first.claims)]
+    assert [c.statement for c in fresh] == ["Dry needling is safe."]
+    assert all(a is b for a, b in zip(doc.studies.values(), first.studies.values()))
     _same_doc(doc, parse_claims(edited))
+
+
+def test_claim_blocks_cover_every_entry_with_its_lines() -> None:
+    from kb.claims import block_hash, claim_blocks
+
+    text = (Path(__file__).resolve().parent.parent / "claims.yaml").read_text(encoding="utf-8")
+    blocks = claim_blocks(text)
+    doc = parse_claims(text)
+    claims = [b for b in blocks if b.kind == "claim"]
+    assert [b.name for b in claims] == [c.id for c in doc.claims]
+    assert [b.name for b in blocks if b.kind == "study"] == list(doc.studies)
+    lines = text.splitlines(keepends=True)
+    for b in blocks:
+        assert "".join(lines[b.start_line - 1:b.end_line]) == text[b.start:b.end]
+        assert b.hash == block_hash(b.kind, text[b.start:b.end])
+    for i, b in enumerate(claims):
+        assert doc.lines[f"claims[{i}]"] == b.start_line
+    assert all(x.end <= y.start for x, y in zip(blocks, blocks[1:]))
+
+
+@pytest.mark.parametrize("text", ["claims:\n\t- id: a\n", "--- \nclaims: []\n",
+                                  "claims:\n  - id: a\nclaims:\n  - id: b\n",
+                                  "stray text\nclaims:\n  - id: a\n"])
+def test_claim_blocks_refuse_unusual_layouts(text: str) -> None:
+    from kb.claims import claim_blocks
+
+    assert claim_blocks(text) is None
+
+
+# Values YAML constructs that the schema cannot hold: each a located problem, never a raise.
+_MIN = (KB_MIN / "claims.yaml").read_text(encoding="utf-8")
+VALUE_CASES = [
+    # a verified date that does not exist (line 15 of the minimal base's first study)
+    ("invalid_date", _MIN.replace("        date: 2026-11-01", "        date: 2026-02-30", 1),
+     "yaml-value", 16),
+    ("invalid_retrieved", _MIN.replace("retrieved: 2026-11-01", "retrieved: 2026-13-01"),
+     "yaml-value", 6),
+    ("huge_integer", _MIN.replace("studies:", "settings:\n  supported_min_studies: "
+                                  + "9" * 5000 + "\nstudies:", 1), "yaml-value", 10),
+    ("huge_participants", _MIN.replace("participants: 60", "participants: 1" + "0" * 4400),
+     "yaml-value", 12),
+    ("nan_weeks", _MIN.replace("studies:", "settings:\n  long_term_weeks: .nan\nstudies:", 1),
+     "yaml-value", 10),
+    ("inf_weeks", _MIN.replace("studies:", "settings:\n  short_term_weeks: .inf\nstudies:", 1),
+     "yaml-value", 10),
+    ("overflow_float", _MIN.replace("participants: 60", "participants: 1.0e+999"),
+     "yaml-value", 12),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "code", "line"), VALUE_CASES,
+                         ids=[c[0] for c in VALUE_CASES])
+def test_unrepresentable_values_are_located(tmp_path: Path, name: str, text: str, code: str,
+                                            line: int) -> None:
+    from kb.cache import load_kb_cached
+
+    kb_dir = make_kb(tmp_path, claims=text)
+    _, report = load_kb(str(kb_dir))
+    assert [(p.code, p.file, p.line) for p in report.errors] == [(code, "claims.yaml", line)]
+    assert all(p.hint for p in report.errors)
+    assert load_kb_cached(str(kb_dir))[1].codes() == report.codes()

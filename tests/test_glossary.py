@@ -70,3 +70,10 @@ def test_terms_named_in_text_are_found() -> None:
         "Needling myofascial trigger points (MTrPs); a PEDro score of 7 in an RCT.")}
     assert found == {("term", "mtrp"), ("tool", "PEDro"), ("design", "rct")}
     assert terms_in("grade the evidence") == []  # only GRADE in capitals is the method
+
+
+def test_every_design_has_a_colour_group_in_the_graph() -> None:
+    from dashboard.graphview import DESIGN_GROUPS
+
+    grouped = [d for _, designs in DESIGN_GROUPS.values() for d in designs]
+    assert sorted(grouped) == sorted(Design) and len(grouped) == len(set(grouped))
