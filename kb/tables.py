@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kb.grading import Grade
-from kb.model import Claim, EvidenceLink, KnowledgeBase, Stance
+from kb.model import Claim, EvidenceLink, InvalidClaim, KnowledgeBase, Stance
 from kb.rules import link_certainty, link_horizon, link_weeks
 from kb.text import doi_url, pubmed_url, short_citation
 
@@ -67,15 +67,14 @@ def claim_rows(kb: KnowledgeBase, grades: Mapping[str, Grade]) -> list[dict[str,
     rows = []
     for claim_id, g in grades.items():
         c = claims.get(claim_id)
-        bad = invalid.get(claim_id)
-        statement = c.statement if c else (bad.statement if bad else "")
+        quote, statement = _texts(c, invalid.get(claim_id))
         links = c.evidence if c else []
         counts = {s: 0 for s in Stance}
         for link in links:
             counts[link.stance] += 1
         rows.append({
             "id": claim_id,
-            "quote": c.quote if c else (bad.quote if bad else ""),
+            "quote": quote,
             "statement": statement,
             "kind": c.kind.value if c else None,
             "verdict": g.verdict.value,
@@ -84,8 +83,7 @@ def claim_rows(kb: KnowledgeBase, grades: Mapping[str, Grade]) -> list[dict[str,
             "rule": g.rule,
             "reason": g.reason,
             "plain_language": g.statement,
-            "override": ({"verdict": g.override.verdict.value, "rationale": g.override.rationale}
-                         if g.override else None),
+            "override": _override(g),
             "evidence": [{"study": e.study, "stance": e.stance.value,
                           "certainty": _certainty_value(kb, e)} for e in links],
             "short_statement": short_text(statement) if statement else claim_id,
@@ -93,6 +91,18 @@ def claim_rows(kb: KnowledgeBase, grades: Mapping[str, Grade]) -> list[dict[str,
             **{s.value: n for s, n in counts.items()},
         })
     return rows
+
+
+def _texts(claim: Claim | None, bad: InvalidClaim | None) -> tuple[str, str]:
+    """Quote and statement of a claim, or of an entry that failed validation."""
+    source = claim or bad
+    return (source.quote, source.statement) if source else ("", "")
+
+
+def _override(g: Grade) -> dict[str, Any] | None:
+    if g.override is None:
+        return None
+    return {"verdict": g.override.verdict.value, "rationale": g.override.rationale}
 
 
 def _certainty_value(kb: KnowledgeBase, link: EvidenceLink) -> str | None:

@@ -1,7 +1,7 @@
 """Dashboard page times in a real browser (Playwright + Debian's Chromium) and server memory.
 
-    .venv/bin/python benchmarks/dashboard.py                        # the bundled base
-    .venv/bin/python benchmarks/dashboard.py --kb benchmarks/.data/kb-1000 --repeats 2
+    .venv/bin/python benchmarks/browser.py                        # the bundled base
+    .venv/bin/python benchmarks/browser.py --kb benchmarks/.data/kb-1000 --repeats 2
 
 For each run it starts a fresh Streamlit server on the base and measures, per page, the time
 from asking for the page's address until its main content is visible (a page-specific
