@@ -24,11 +24,12 @@ def render() -> None:
     if not len(report):
         return
     problems = list(report.sorted())
-    rows = [[f"<code>{esc(p.location())}</code><br><small>{esc(p.path)}</small>",
+    rows = [[f"<span class=kb-nowrap>{esc(p.location())}</span><br><small>{esc(p.path)}</small>",
              f"{esc(p.severity.value)}<br><small><code>{esc(p.code)}</code></small>",
              esc(p.message), esc(p.hint)] for p in problems[:TABLE_ROWS]]
     st.html(html_table([("Where", "Where"), ("Severity", "Severity"),
-                            ("Problem", "Problem"), ("What to do", "What to do")], rows))
+                            ("Problem", "Problem"), ("What to do", "What to do")], rows,
+                       widths=[24, 14, 38, 24]))
     if len(problems) > TABLE_ROWS:
         st.caption(f"The first {TABLE_ROWS} of {len(problems)} problems; all are listed below.")
     st.code(report.render(), language="text", wrap_lines=True)

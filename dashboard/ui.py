@@ -147,6 +147,7 @@ table.kb-table small, .kb-small {color:#666;font-size:0.8rem}
 table.kb-table a {text-decoration:none}
 table.kb-table a:hover {text-decoration:underline}
 .kb-stance {white-space:nowrap}
+.kb-nowrap {white-space:nowrap;font-family:monospace;font-size:0.85rem}
 dl.kb-glossary dt {font-weight:600;margin-top:0.6rem}
 dl.kb-glossary dd {margin:0 0 0 1rem;max-width:50rem}
 dl.kb-glossary dt:target, dl.kb-glossary dt:target + dd {background:rgba(255,200,0,0.25)}
