@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import (
     article,
+    changes,
     check,
     claim,
     gaps,
@@ -38,6 +39,7 @@ PAGES = (
     ("gaps", "Evidence gap map", "🧭", gaps),
     ("glossary", "Glossary", "📖", glossary),
     ("check", "Check", "🩺", check),
+    ("changes", "Changes", "📝", changes),
 )
 # Deep links pasted on the home page as ?claim=ID, ?study=KEY or ?node=ID open their page.
 DEEP_LINKS = (("claim", "claim"), ("study", "studies"), ("node", "graph"))

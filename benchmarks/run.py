@@ -256,6 +256,49 @@ def child_cached(root: str, mode: str) -> dict[str, Any]:
     return out
 
 
+def child_save(root: str, spec: str) -> dict[str, Any]:
+    """One editor's save through `kb.edit` on a base the dashboard holds loaded and graded:
+    open (read claims.yaml and hash it), propose (splice, validate, grade), save (lock,
+    compare, atomic write, log), then the reload the next page view does (`load_kb_cached`).
+    spec: 'review:CLAIM' or 'link:CLAIM:STUDY'."""
+    import datetime as dt
+
+    try:
+        from kb.edit import open_base, save, set_link, set_review
+    except ImportError:
+        return {"available": False}
+    found = _cached_loader()
+    if found is None:
+        return {"available": False}
+    from kb.grading import grade_all
+    _, load = found
+    kb, report = load(root)
+    grade_all(kb, report)  # as the dashboard has it: every claim decoded and graded
+    op, claim_id, *rest = spec.split(":")
+    t0 = time.perf_counter()
+    base = open_base(root, kb, report)
+    t1 = time.perf_counter()
+    if op == "review":
+        proposal = set_review(base, claim_id, "in-review", reviewer="Bench",
+                              today=dt.date(2026, 12, 2))
+    else:
+        proposal = set_link(base, claim_id, rest[0], stance="context", certainty="low",
+                            note="Linked by the benchmark.")
+    t2 = time.perf_counter()
+    if not proposal.ok:
+        return {"failed": True, "stderr": proposal.render_problems()[-2000:]}
+    save(proposal, "Bench")
+    t3 = time.perf_counter()
+    kb2, _ = load(root)
+    t4 = time.perf_counter()
+    claim = kb2.claim(claim_id)
+    seen = claim is not None and (claim.review.status.value == "in-review" if op == "review"
+                                  else any(e.study == rest[0] for e in claim.evidence))
+    return {"available": True, "op": op, "open_s": t1 - t0, "propose_s": t2 - t1,
+            "save_s": t3 - t2, "reload_s": t4 - t3, "total_s": t4 - t0, "seen": seen,
+            "bytes": len(base.raw), "peak_rss_mb": _rss_mb()}
+
+
 def child_app(root: str, claim_id: str, repeats: int) -> dict[str, Any]:
     src = os.environ.get("KB_BENCH_SRC", ROOT)
     os.environ["KB_DIR"] = root
@@ -511,6 +554,71 @@ def code_state(label: str | None) -> dict[str, Any]:
     return state
 
 
+def unlinked_study(root: str, claim_id: str) -> str:
+    """A study appraised in the base that the claim does not cite, read from the text."""
+    with open(os.path.join(root, "claims.yaml"), encoding="utf-8") as fh:
+        text = fh.read()
+    start = text.index(f"\n- id: {claim_id}\n")
+    end = text.find("\n- id: ", start + 1)
+    cited = set(re.findall(r"\n  - study: (\S+)", text[start:end if end > 0 else None]))
+    studies = text[text.index("\nstudies:\n"):text.index("\nclaims:\n")]
+    return next(k for k in re.findall(r"\n  ([^\s:]+):\n", studies) if k not in cited)
+
+
+def measure_saves(work: str, repeats: int) -> dict[str, Any]:
+    """Saves of a review status and of a new link, each in a new process on a primed cache,
+    a different claim each run."""
+    out: dict[str, Any] = {}
+    ids = claim_ids(work, 2 * repeats)
+    for op, claims in (("review", ids[:repeats]), ("link", ids[repeats:])):
+        samples = []
+        for cid in claims:
+            spec = f"review:{cid}" if op == "review" else f"link:{cid}:{unlinked_study(work, cid)}"
+            samples.append(spawn("save", work, spec))
+            log(f"save {op}: {samples[-1]}")
+        keys = ["open_s", "propose_s", "save_s", "reload_s", "total_s", "peak_rss_mb"]
+        med, runs = collect(samples, keys)
+        out[op] = {**med, "seen": all(x.get("seen") for x in samples),
+                   "failed": [x for x in samples if x.get("failed")][:1], "runs": runs}
+    out["note"] = ("kb.edit on a base loaded and graded as the dashboard holds it, in a new "
+                   "process on a primed cache: open (read and hash claims.yaml), propose (find "
+                   "the entry, splice, validate, grade), save (lock, compare, atomic write with "
+                   "fsync, log), reload (load_kb_cached, what the next page view does); "
+                   "total_s is their sum; a different claim each run")
+    return out
+
+
+def benchmark_saves(scale: int, seed: int, repeats: int, regenerate: bool,
+                    label: str | None = None) -> dict[str, Any]:
+    """Only what a save costs, against the bare parse of claims.yaml in the same run."""
+    started = time.perf_counter()
+    root, info, reused = base_dir(scale, seed, regenerate)
+    result: dict[str, Any] = {"benchmark": "kb-save/1", "scale": scale, "seed": seed,
+                              "repeats": repeats, "base": {"path": os.path.relpath(root, ROOT),
+                                                           "reused": reused, **info},
+                              "machine": machine(), "code": code_state(label)}
+    samples = [spawn("baseline", root) for _ in range(repeats)]
+    base, _ = collect(samples, ["yaml_csafeloader_s", "bibtexparser_s", "read_bytes_s"])
+    result["baselines"] = base
+    work = os.path.join(DATA, f"work-save-scale-{scale}-seed-{seed}")
+    if os.path.isdir(work):
+        shutil.rmtree(work)
+    shutil.copytree(root, work)
+    prime = spawn("cached", work, "prime")
+    log(f"primed: {prime}")
+    saves = measure_saves(work, repeats)
+    shutil.rmtree(work)
+    result["save"] = saves
+    yaml_s = base["yaml_csafeloader_s"]
+    for op in ("review", "link"):
+        total = saves[op].get("total_s")
+        result[f"save_{op}_ratio"] = round(total / yaml_s, 4) if total and yaml_s else None
+    result["ratios_note"] = ("save_*_ratio = save.OP.total_s / baselines.yaml_csafeloader_s "
+                             "(the bare YAML parse of claims.yaml)")
+    result["total_runtime_s"] = round(time.perf_counter() - started, 1)
+    return result
+
+
 def benchmark(scale: int, seed: int, repeats: int, regenerate: bool, app: bool,
               phases: bool, label: str | None = None) -> dict[str, Any]:
     started = time.perf_counter()
@@ -592,6 +700,7 @@ def benchmark(scale: int, seed: int, repeats: int, regenerate: bool, app: bool,
         edit_med, edit_runs = collect(edits, keys)
         ours["warm_load_s"] = warm_med["load_s"]
         ours["edit_reload_s"] = edit_med["load_s"]
+        ours["save"] = measure_saves(work, repeats)
         ours["cli_verdicts_warm_s"] = median([c["s"] for c in cli])
         ours["cli_verdicts"] = {"runs": [c["s"] for c in cli], "failed": [c for c in cli if
                                                                           c.get("failed")][:1],
@@ -670,6 +779,10 @@ def benchmark(scale: int, seed: int, repeats: int, regenerate: bool, app: bool,
                             if ours["warm_load_s"] is not None and bib else None)
     result["edit_ratio"] = (round(ours["edit_reload_s"] / bib, 4)
                             if ours["edit_reload_s"] is not None and bib else None)
+    yaml_s = base["yaml_csafeloader_s"]
+    for op in ("review", "link"):
+        total = (ours.get("save") or {}).get(op, {}).get("total_s")
+        result[f"save_{op}_ratio"] = round(total / yaml_s, 4) if total and yaml_s else None
     result["warm_ratio_of_bare_total"] = (round(ours["warm_load_s"] / bare, 4)
                                           if ours["warm_load_s"] is not None and bare else None)
     result["edit_ratio_of_bare_total"] = (round(ours["edit_reload_s"] / bare, 4)
@@ -692,7 +805,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "--child":
         mode, args = argv[1], argv[2:]
         fn = {"baseline": child_baseline, "cold": child_cold, "phases": child_phases,
-              "cached": child_cached}.get(mode)
+              "cached": child_cached, "save": child_save}.get(mode)
         if mode == "app":
             out = child_app(args[0], args[1], int(args[2]))
         else:
@@ -712,6 +825,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-app", action="store_true", help="skip the dashboard (AppTest)")
     parser.add_argument("--no-phases", action="store_true", help="skip the per-step breakdown")
     parser.add_argument("-o", "--output", help="also write the JSON to this file")
+    parser.add_argument("--only-save", action="store_true",
+                        help="measure only the editor's save (kb.edit) against the bare YAML "
+                             "parse of claims.yaml")
     parser.add_argument("--src", help="measure the kb/ and dashboard/ of this source tree "
                         "(e.g. an export of an older commit; default: this repository)")
     parser.add_argument("--src-label", help="what --src is (e.g. a commit id), for the JSON")
@@ -725,8 +841,12 @@ def main(argv: list[str] | None = None) -> int:
     elif args.src:
         SRC = os.path.abspath(args.src)
     repeats = args.repeats or (3 if args.scale >= 1000 else 5)
-    result = benchmark(args.scale, args.seed, repeats, args.regenerate, not args.no_app,
-                       not args.no_phases, args.src_label)
+    if args.only_save:
+        result = benchmark_saves(args.scale, args.seed, repeats, args.regenerate,
+                                 args.src_label)
+    else:
+        result = benchmark(args.scale, args.seed, repeats, args.regenerate, not args.no_app,
+                           not args.no_phases, args.src_label)
     text = json.dumps(result, indent=2, default=str)
     if args.output:
         os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
@@ -734,6 +854,10 @@ def main(argv: list[str] | None = None) -> int:
             fh.write(text + "\n")
     if args.json:
         print(text)
+    elif args.only_save:
+        print(f"scale {args.scale}: save review {result['save']['review'].get('total_s')} s "
+              f"(ratio {result['save_review_ratio']}), link "
+              f"{result['save']['link'].get('total_s')} s (ratio {result['save_link_ratio']})")
     else:
         print(f"scale {args.scale}: cold {result['ours']['cold'].get('total_s')} s, "
               f"cold_ratio {result['cold_ratio']}, warm_ratio {result['warm_ratio']}, "

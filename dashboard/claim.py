@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import links
+from dashboard import editor, links
 from dashboard.data import Loaded, load
 from dashboard.graphview import graph_spec, legend_html, picked_node, drawable
 from dashboard.ui import (
@@ -321,6 +321,7 @@ def render() -> None:
         return
     header(data, claim)
     verdict(data, claim)
+    editor.render(data, claim)  # edit mode: nothing unless editing is enabled
     evidence(data, claim)
     follow_up(data, claim)
     overlap(data, claim)

@@ -25,6 +25,7 @@ from dashboard.ui import (
     term_html,
     verdict_html,
 )
+from dashboard.versions import since_revision_panel
 from kb.model import Certainty, ClaimKind, Verdict
 from kb.report import ReportMeta, render_html
 
@@ -154,6 +155,7 @@ def render() -> None:
     with c2:
         st.download_button("Download the fact-check report (HTML)", lambda: report_html(data),
                            file_name="fact-check.html", mime="text/html", key="ov_report")
+    since_revision_panel(data)
 
 
 def report_html(data: Loaded) -> str:

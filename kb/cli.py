@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import getpass
 import importlib.metadata
 import json
 import logging
@@ -22,6 +23,24 @@ from kb.checks import left_to_do
 from kb.claimreview import claim_reviews
 from kb.claims import json_schema
 from kb.csl import to_csl_json
+from kb.diff import Version, VersionError, compare, load_version
+from kb.diff import as_json as diff_json
+from kb.diff import as_table as diff_table
+from kb.edit import (
+    LINK_FIELDS,
+    OVERRIDE_VERDICTS,
+    Base,
+    NotEditable,
+    Proposal,
+    clear_override,
+    describe,
+    open_base,
+    remove_link,
+    save,
+    set_link,
+    set_override,
+    set_review,
+)
 from kb.extract import propose, recall, to_yaml
 from kb.grading import grade_all
 from kb.graph import (
@@ -32,14 +51,15 @@ from kb.graph import (
     orphans,
     review_overlap,
 )
-from kb.importer import apply_import, plan_import, read_incoming
-from kb.load import BIB_FILE, CLAIMS_FILE, load_kb
-from kb.model import KnowledgeBase
+from kb.importer import import_into, read_incoming
+from kb.load import BIB_FILE, CLAIMS_FILE, load_kb, missing_folder
+from kb.model import Certainty, KnowledgeBase, ReviewStatus, Stance
 from kb.problems import FILE_LEVEL, Report
 from kb.report import ReportMeta, base_version, render_html, render_markdown
 from kb.scaffold import ArticleInfo, ScaffoldError, create_base, new_base_files
 from kb.sources import read_text
 from kb.text import safe_url
+from kb.writes import WriteRefused, atomic_write
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -72,10 +92,7 @@ def _terminal_progress() -> Callable[[str], None]:
 def _emit(text: str, args: argparse.Namespace) -> None:
     out = getattr(args, "output", None)
     if out:
-        tmp = out + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
+        atomic_write(out, text)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
@@ -264,22 +281,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    kb, report = _load(args)
-    bib_path = os.path.join(args.kb, BIB_FILE)
-    if any(p.file == BIB_FILE and p.code in ("file-encoding", "file-unreadable", "file-too-large")
-           for p in report.errors):
-        sys.stderr.write(Report.of(p for p in report.errors if p.file == BIB_FILE).render()
-                         + "\nkb import: fix references.bib first; nothing was written\n")
+    if not os.path.isdir(args.kb):
+        sys.stderr.write(missing_folder(args.kb).render() + "\n")
         return 1
     incoming, problems = read_incoming(args.file)
-    plan = plan_import(kb.references, incoming)
+    try:
+        plan = import_into(os.path.join(args.kb, BIB_FILE), incoming, dry_run=args.dry_run)
+    except ValueError as exc:
+        sys.stderr.write(f"kb import: {exc}\n")
+        return 1
     plan.problems.extend(problems)
-    if not args.dry_run:
-        try:
-            apply_import(bib_path, plan)
-        except (OSError, ValueError) as exc:
-            sys.stderr.write(f"kb import: {exc}\n")
-            return 1
     header = "Dry run: nothing written.\n" if args.dry_run else ""
     _emit(header + plan.render(), args)
     return 1 if any(p.is_error for p in plan.problems) and not plan.added else 0
@@ -298,6 +309,88 @@ def cmd_extract(args: argparse.Namespace) -> int:
         _emit(json.dumps(recall(text, quotes), indent=2, ensure_ascii=False), args)
         return 0
     _emit(to_yaml(propose(text, quotes, include_covered=args.all)), args)
+    return 0
+
+
+def _editor(args: argparse.Namespace) -> str:
+    return args.by or os.environ.get("KB_EDITOR") or getpass.getuser()
+
+
+def _edit(args: argparse.Namespace, make: Callable[[Base], Proposal]) -> int:
+    """Open the base, work the change out, refuse it or save it, say what it did."""
+    path = os.path.join(args.kb, CLAIMS_FILE)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()  # before loading: a save must find the file as it was read here
+    except OSError as exc:
+        sys.stderr.write(f"kb {args.command}: cannot read {path}: {exc.strerror}\n")
+        return 1
+    kb, report = _load(args)
+    if (code := _stop_on_errors(report)) is not None:
+        return code
+    try:
+        proposal = make(open_base(args.kb, kb, report, raw))
+        if not proposal.ok:
+            sys.stderr.write(proposal.render_problems() + f"\nkb {args.command}: the change "
+                             "would add these errors; nothing was written\n")
+            return 1
+        saved = save(proposal, _editor(args))
+    except (NotEditable, WriteRefused, ValueError) as exc:
+        sys.stderr.write(f"kb {args.command}: {exc}\n")
+        return 1
+    _emit(describe(saved.proposal), args)
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    return _edit(args, lambda base: set_review(
+        base, args.claim, args.status, reviewer=_editor(args), note=args.note,
+        today=dt.date.today()))
+
+
+def cmd_override(args: argparse.Namespace) -> int:
+    if args.clear:
+        if args.verdict or args.reason:
+            sys.stderr.write("kb override: --clear takes no verdict or reason\n")
+            return 2
+        return _edit(args, lambda base: clear_override(base, args.claim))
+    if not args.verdict or not (args.reason or "").strip():
+        sys.stderr.write("kb override: give a VERDICT and --reason TEXT (or --clear)\n")
+        return 2
+    return _edit(args, lambda base: set_override(base, args.claim, args.verdict, args.reason))
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    values = {name: getattr(args, name) for name in LINK_FIELDS}
+    return _edit(args, lambda base: set_link(base, args.claim, args.study, **values))
+
+
+def cmd_unlink(args: argparse.Namespace) -> int:
+    return _edit(args, lambda base: remove_link(base, args.claim, args.study))
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    try:
+        old = load_version(args.old, args.kb)
+        if args.new is None:
+            kb, report = _load(args)
+            new = Version(args.kb, kb, report, grade_all(kb, report))
+        else:
+            new = load_version(args.new, args.kb)
+    except VersionError as exc:
+        sys.stderr.write(f"kb diff: {exc}\n")
+        return 2
+    for version in (old, new):
+        if (code := _stop_on_errors(version.report)) is not None:
+            sys.stderr.write(f"kb diff: the version {version.label} could not be loaded\n")
+            return code
+    changes = compare(old, new)
+    new_label = args.new or f"{args.kb} (as it is)"
+    if args.format == "json":
+        _emit(json.dumps(diff_json(changes, old.label, new_label), indent=2,
+                         ensure_ascii=False), args)
+    else:
+        _emit(diff_table(changes, old.label, new_label), args)
     return 0
 
 
@@ -387,6 +480,41 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also propose sentences an existing claim already covers")
     p.add_argument("--measure", action="store_true",
                    help="print recall against the existing claims instead of stubs")
+
+    def editing(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        p = add(name, handler, help_text + " Writes claims.yaml (only the claim's lines) "
+                "and appends the change to review-log.jsonl.")
+        p.add_argument("--by", metavar="NAME",
+                       help="who makes the change (default: $KB_EDITOR, else the login name)")
+        p.add_argument("claim", help="the claim's id")
+        return p
+
+    p = add("diff", cmd_diff, "Compare two versions of the base (git revisions or folders): "
+            "verdicts, certainties, long-term flags, overrides and links, with why.",
+            ("table", "json"))
+    p.add_argument("old", help="a git revision of the repository holding --kb (HEAD~3, a tag, "
+                               "a commit), or the path of another base folder")
+    p.add_argument("new", nargs="?", help="the same kinds (default: the files in --kb as "
+                                          "they are)")
+
+    p = editing("review", cmd_review, "Set a claim's review status, reviewer and date.")
+    p.add_argument("--status", required=True, choices=[s.value for s in ReviewStatus])
+    p.add_argument("--note", help="the review note ('' removes it)")
+    p = editing("override", cmd_override,
+                "Record an editor's verdict beside the computed one, or clear it.")
+    p.add_argument("verdict", nargs="?", choices=OVERRIDE_VERDICTS, metavar="VERDICT",
+                   help="one of: " + ", ".join(OVERRIDE_VERDICTS))
+    p.add_argument("--reason", help="why the editor overrides the computed verdict (required)")
+    p.add_argument("--clear", action="store_true", help="remove the override")
+    p = editing("link", cmd_link, "Add an evidence link to a claim, or change it.")
+    p.add_argument("study", help="the study's BibTeX key")
+    p.add_argument("--stance", choices=[s.value for s in Stance])
+    p.add_argument("--certainty", choices=[c.value for c in Certainty])
+    for name in ("outcome", "follow-up", "locator", "note"):
+        p.add_argument(f"--{name}", dest=name.replace("-", "_"),
+                       help=f"the link's {name} ('' removes it)")
+    p = editing("unlink", cmd_unlink, "Remove a claim's evidence link to a study.")
+    p.add_argument("study", help="the study's BibTeX key")
     return parser
 
 
@@ -399,6 +527,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except BrokenPipeError:
         return 0
+    except WriteRefused as exc:
+        sys.stderr.write(f"kb {args.command}: {exc}\n")
+        return 1
     except OSError as exc:
         sys.stderr.write(f"kb {args.command}: {exc.strerror}: {exc.filename}\n")
         return 2

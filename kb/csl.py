@@ -76,3 +76,60 @@ def _issued(ref: Reference) -> list[int]:
 
 def to_csl_json(references: list[Reference]) -> list[dict[str, Any]]:
     return [to_csl(r) for r in references]
+
+
+FROM_CSL_TYPES = {"article-journal": "article", "article": "article", "article-magazine": "article",
+                  "article-newspaper": "article", "review": "article", "book": "book",
+                  "chapter": "incollection", "paper-conference": "inproceedings",
+                  "report": "techreport", "thesis": "phdthesis", "webpage": "online",
+                  "post-weblog": "online"}
+
+
+def _bibtex_names(item: dict[str, Any]) -> list[str]:
+    """CSL names as BibTeX's "Family, Given" (institutions braced whole)."""
+    out = []
+    for person in item.get("author") or []:
+        if not isinstance(person, dict):
+            continue
+        if person.get("family"):
+            given = person.get("given")
+            out.append(f"{person['family']}, {given}" if given else str(person["family"]))
+        elif person.get("literal"):
+            out.append("{" + str(person["literal"]) + "}")
+    return out
+
+
+def _year(item: dict[str, Any]) -> str | None:
+    issued = item.get("issued")
+    parts = issued.get("date-parts") if isinstance(issued, dict) else None
+    if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
+        return str(parts[0][0])
+    return None
+
+
+_FROM_CSL_FIELDS = (("title", "title"), ("container-title", "journal"), ("volume", "volume"),
+                    ("issue", "number"), ("publisher", "publisher"), ("DOI", "doi"),
+                    ("PMID", "pmid"), ("URL", "url"), ("abstract", "abstract"))
+
+
+def from_csl(item: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
+    """One CSL-JSON item as a BibTeX entry type and fields (None if it is not an item)."""
+    if not isinstance(item.get("title", ""), str):
+        return None
+    fields: dict[str, str] = {}
+    if people := _bibtex_names(item):
+        fields["author"] = " and ".join(people)
+    for csl, field in _FROM_CSL_FIELDS:
+        value = item.get(csl)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value not in (None, ""):
+            fields[field] = str(value)
+    if item.get("page"):
+        fields["pages"] = re.sub(r"\s*[-\u2013]+\s*", "--", str(item["page"]))
+    if year := _year(item):
+        fields["year"] = year
+    entry_type = FROM_CSL_TYPES.get(str(item.get("type", "")), "misc")
+    if entry_type == "incollection" and "journal" in fields:
+        fields["booktitle"] = fields.pop("journal")
+    return entry_type, fields

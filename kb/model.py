@@ -264,7 +264,11 @@ class ClaimKind(enum.StrEnum):
 
 
 class ReviewStatus(enum.StrEnum):
+    """Where a claim stands in the editors' workflow."""
+
     DRAFT = "draft"
+    IN_REVIEW = "in-review"
+    NEEDS_CHANGES = "needs-changes"
     REVIEWED = "reviewed"
 
 
@@ -611,6 +615,7 @@ class Review(_Strict):
     status: ReviewStatus = ReviewStatus.DRAFT
     reviewer: str | None = None
     date: dt.date | None = None
+    note: str | None = Field(None, description="The reviewer's note on this claim.")
     override: Override | None = None
 
 

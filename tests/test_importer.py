@@ -11,7 +11,7 @@ from conftest import FIXTURES, KB_MIN, make_kb
 from kb.bibliography import load_bibliography
 from kb.cli import main
 from kb.csl import to_csl
-from kb.importer import apply_import, make_key, normalise_doi, plan_import, read_incoming
+from kb.importer import import_into, make_key, normalise_doi, plan_import, read_incoming
 from kb.load import load_kb
 
 RIS = FIXTURES / "import" / "pubmed_with_duplicates.ris"
@@ -73,23 +73,21 @@ def test_failed_write_leaves_the_old_file(tmp_path: Path, monkeypatch) -> None:
     kb_dir = make_kb(tmp_path)
     bib_path = kb_dir / "references.bib"
     before = bib_path.read_bytes()
-    bib = load_bibliography(str(bib_path))
-    plan = plan_import(bib.references, read_incoming(str(RIS))[0])
+    incoming = read_incoming(str(RIS))[0]
 
     def crash(src: str, dst: str) -> None:
         raise OSError("disk full")
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError):
-        apply_import(str(bib_path), plan)
+        import_into(str(bib_path), incoming)
     assert bib_path.read_bytes() == before
-    assert [p.name for p in kb_dir.iterdir() if p.name.startswith(".kb-import-")] == []
+    assert [p.name for p in kb_dir.iterdir() if p.name.endswith(".tmp")] == []
 
 
 def test_round_trip_ris_to_bib_to_csl_keeps_the_essentials(tmp_path: Path) -> None:
     kb_dir = make_kb(tmp_path)
     incoming, _ = read_incoming(str(RIS))
-    bib = load_bibliography(str(kb_dir / "references.bib"))
-    apply_import(str(kb_dir / "references.bib"), plan_import(bib.references, incoming))
+    import_into(str(kb_dir / "references.bib"), incoming)
     ref = load_bibliography(str(kb_dir / "references.bib")).references["muller2019needling"]
     csl = to_csl(ref)
     assert csl["author"] == [{"family": "Müller", "given": "Jörg"},
@@ -111,3 +109,23 @@ def test_helpers() -> None:
     taken = {"smith2020needling"}
     assert make_key({"author": "Smith, Sam", "year": "2020", "title": "The needling"},
                     taken) == "smith2020needlinga"
+
+
+@pytest.mark.parametrize("title,author,year,duplicate", [
+    ("Dry needling for neck pain: a randomised trial.", "Smith, Ann", "2020", True),
+    ("Dry needling for neck pain - a randomized trial", "Smith, A.", "2020", True),
+    ("Dry needling for neck pain - a randomized trial", "Smith, Ann", "2021", False),
+    ("Dry needling for back pain: a randomised trial", "Smith, Ann", "2020", False),
+    ("Dry needling for neck pain: a randomised trial, part 2", "Smith, Ann", "2020", False),
+    ("Dry needling for neck pain: a randomized trial", "Jones, Bob", "2020", False),
+])
+def test_near_identical_titles_need_the_same_year_numbers_and_first_author(
+        title: str, author: str, year: str, duplicate: bool) -> None:
+    from kb.model import Reference
+
+    existing = {"smith2020dry": Reference("smith2020dry", "article", {
+        "author": "Smith, Ann and Lee, Kim",
+        "title": "Dry needling for neck pain: a randomised trial", "year": "2020"}, 1)}
+    new = Reference("ris1", "article", {"author": author, "title": title, "year": year}, 0)
+    plan = plan_import(existing, [new])
+    assert (len(plan.skipped) == 1) is duplicate, plan.skipped
