@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import nav
 from dashboard.data import Loaded, load
-from dashboard.ui import VERDICT_COLOURS, esc, md_escape, page_link
+from dashboard.ui import (
+    VERDICT_COLOURS,
+    claim_list_html,
+    esc,
+    md_escape,
+    page_link,
+    term,
+    term_html,
+)
+from kb.glossary import terms_in
 from kb.text import safe_url
 from kb.model import Verdict
 
@@ -18,6 +26,14 @@ PARAGRAPHS_PER_PAGE = 150
 def article_html(data: Loaded, page: int = 1) -> tuple[str, int]:
     """The article as HTML (one page of paragraphs) and the number of pages: every character
     escaped, claims wrapped in links to their page."""
+    paragraphs = data.memo("article-paragraphs", lambda: _paragraphs(data))
+    pages = max(1, -(-len(paragraphs) // PARAGRAPHS_PER_PAGE))
+    part = paragraphs[(page - 1) * PARAGRAPHS_PER_PAGE: page * PARAGRAPHS_PER_PAGE]
+    body = "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in part)
+    return f'<div class="kb-article">{body}</div>', pages
+
+
+def _paragraphs(data: Loaded) -> list[str]:
     kb = data.kb
     text = kb.article_text or ""
     anchors = data.anchors
@@ -44,18 +60,19 @@ def article_html(data: Loaded, page: int = 1) -> tuple[str, int]:
             f'title="{esc(title)}">{esc(text[start:end])}<sup>{esc(g.verdict.icon)}{number}</sup></a>')
         pos = end
     out.append(esc(text[pos:]))
-    paragraphs = [p for p in "".join(out).split("\n\n") if p.strip()]
-    pages = max(1, -(-len(paragraphs) // PARAGRAPHS_PER_PAGE))
-    part = paragraphs[(page - 1) * PARAGRAPHS_PER_PAGE: page * PARAGRAPHS_PER_PAGE]
-    body = "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in part)
-    return f'<div class="kb-article">{body}</div>', pages
+    return [p for p in "".join(out).split("\n\n") if p.strip()]
 
 
 def legend_html() -> str:
-    items = [f'<span><span style="display:inline-block;width:0.9rem;height:0.9rem;'
-             f'background:{VERDICT_COLOURS[v]};border:1px solid #555;vertical-align:middle">'
-             f"</span> {esc(v.icon)} {esc(v.label)}</span>" for v in Verdict]
+    items = [f'<span title="{esc(term("verdict", v.value).text)}">'
+             f'<span class="kb-swatch" style="background:{VERDICT_COLOURS[v]}"></span>'
+             f"{esc(v.icon)} {esc(v.label)}</span>" for v in Verdict]
     return f'<div class="kb-legend">{"".join(items)}</div>'
+
+
+def text_of(kb) -> str:
+    # Long articles: the first part is enough to name the terms a reader meets first.
+    return (kb.article_text or "")[:200_000]
 
 
 def render() -> None:
@@ -76,16 +93,24 @@ def render() -> None:
     st.info("Each highlighted passage is a claim; its colour, icon and number show the verdict. "
             "Choose a highlight to open the claim and its evidence.", icon="🔎")
     st.markdown(legend_html(), unsafe_allow_html=True)
+    words = data.memo("article-terms", lambda: terms_in(text_of(kb), settings=kb.settings))
+    if words:
+        st.html('<div class="kb-small">Words explained: ' + ", ".join(
+            term_html(e.group, e.key, e.term, kb.settings) for e in words) + "</div>")
     st.divider()
     page = st.session_state.get("art_page", 1)
     html, pages = article_html(data, page)
     if pages > 1:
         st.number_input(f"Part of the article (of {pages})", 1, pages, key="art_page")
-    st.markdown(html, unsafe_allow_html=True)
+    st.html(html)
     st.divider()
     st.subheader("Claims in reading order")
-    for number, claim in enumerate(kb.claims, start=1):
-        g = data.grades[claim.id]
-        nav.link("claim", f"{number}. {g.verdict.icon} {g.verdict.label} — "
-                 f"{md_escape(claim.statement)}",
-                 claim=claim.id)
+    ids = [c.id for c in kb.claims]
+    first = 0
+    if pages > 1:  # a long article: the claims of about this part of it
+        per_part = -(-len(ids) // pages)
+        first = (page - 1) * per_part
+        ids = ids[first: first + per_part]
+        st.caption(f"Claims {first + 1} to {first + len(ids)} of {len(kb.claims)}, for this "
+                   "part of the article.")
+    st.html(claim_list_html(data, ids, numbered=True, start=first + 1))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboard.data import kb_dir, load
+from dashboard.ui import esc, html_table
+
+# The table shows this many problems; the text report below lists them all.
+TABLE_ROWS = 500
 
 
 def render() -> None:
@@ -20,10 +23,13 @@ def render() -> None:
                  "fixed.", icon="⚠️")
     if not len(report):
         return
-    df = pd.DataFrame([{"where": p.location(), "severity": p.severity.value, "code": p.code,
-                        "data path": p.path, "problem": p.message, "what to do": p.hint}
-                       for p in report.sorted()])
-    st.dataframe(df, hide_index=True, width="stretch", key="check_table",
-                 column_config={"problem": st.column_config.TextColumn(width="large"),
-                                "what to do": st.column_config.TextColumn(width="large")})
-    st.code(report.render(), language="text")
+    problems = list(report.sorted())
+    rows = [[f"<span class=kb-nowrap>{esc(p.location())}</span><br><small>{esc(p.path)}</small>",
+             f"{esc(p.severity.value)}<br><small><code>{esc(p.code)}</code></small>",
+             esc(p.message), esc(p.hint)] for p in problems[:TABLE_ROWS]]
+    st.html(html_table([("Where", "Where"), ("Severity", "Severity"),
+                            ("Problem", "Problem"), ("What to do", "What to do")], rows,
+                       widths=[24, 14, 38, 24]))
+    if len(problems) > TABLE_ROWS:
+        st.caption(f"The first {TABLE_ROWS} of {len(problems)} problems; all are listed below.")
+    st.code(report.render(), language="text", wrap_lines=True)

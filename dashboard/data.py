@@ -3,10 +3,13 @@ files' content so that an edited claims.yaml shows up on the next rerun."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 
 import networkx as nx
 import streamlit as st
@@ -19,6 +22,9 @@ from kb.library import Entry, Library, find_library
 from kb.load import BIB_FILE, CLAIMS_FILE
 from kb.model import KnowledgeBase
 from kb.problems import Report
+from kb.tables import claim_rows, study_label
+
+T = TypeVar("T")
 
 
 def library() -> Library | None:
@@ -61,14 +67,36 @@ class Loaded:
     kb: KnowledgeBase
     report: Report
     grades: dict[str, Grade]
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def memo(self, name: str, build: Callable[[], T]) -> T:
+        """A view of this base that a page derives (a table, the article's HTML), built once
+        per loaded base and kept with it, so no page rebuilds it on every rerun."""
+        if name not in self._memo:
+            self._memo[name] = build()
+        return self._memo[name]
 
     @cached_property
     def claim_ids(self) -> list[str]:
         return [c.id for c in self.kb.claims]
 
+    @cached_property
+    def claim_rows(self) -> list[dict[str, Any]]:
+        """The claims table's rows (see `kb.tables.claim_rows`), built once per base."""
+        return claim_rows(self.kb, self.grades)
+
+    @cached_property
+    def short_statements(self) -> dict[str, str]:
+        return {r["id"]: r["short_statement"] for r in self.claim_rows}
+
     def claim_label(self, claim_id: str) -> str:
-        """How a claim is named in pickers: its verdict's icon and its id."""
-        return f"{self.grades[claim_id].verdict.icon} {claim_id}"
+        """How a claim is named in pickers and lists: its verdict's icon and its words."""
+        return (f"{self.grades[claim_id].verdict.icon} "
+                f"{self.short_statements.get(claim_id, claim_id)}")
+
+    def study_label(self, key: str) -> str:
+        """How a study is named: 'Author et al. year'."""
+        return study_label(self.kb, key)
 
     @cached_property
     def graph(self) -> nx.DiGraph:
@@ -94,7 +122,25 @@ class Loaded:
 @st.cache_resource(max_entries=4, show_spinner="Loading the knowledge base…")
 def _load(root: str, content_hash: str) -> Loaded:
     kb, report = load_kb_cached(root)
-    return Loaded(kb, report, grade_all(kb, report))
+    data = Loaded(kb, report, grade_all(kb, report))
+    # What every page needs is built once per base, here, not by the first page that asks.
+    for part in ("claim_rows", "short_statements", "citing", "graph"):
+        getattr(data, part)
+    _settle()
+    return data
+
+
+def _settle() -> None:
+    """Keep the loaded bases out of the garbage collector's scans.
+
+    A large base is millions of long-lived objects; every full collection walked all of them
+    and stalled the server for seconds at random moments (pages took 4-6 s at 1000x while
+    their scripts ran in under 0.5 s). Frozen objects are skipped by the collector and still
+    freed by reference counting; unfreezing first lets a replaced base's cycles go.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def load() -> Loaded:

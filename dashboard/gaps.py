@@ -1,67 +1,100 @@
-"""Evidence gap map: claims x follow-up horizon, bubble size = studies, colour = certainty."""
+"""Evidence gap map: claims x follow-up horizon; a dot's size is the number of studies, its
+colour the best certainty. A table rather than a chart, so it stays legible on a phone."""
 
 from __future__ import annotations
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
+from dashboard import links
 from dashboard.data import load
-from dashboard.ui import CERTAINTY_COLOURS, download_csv
+from dashboard.ui import (
+    CERTAINTY_COLOURS,
+    LONG_TERM_ICON,
+    claim_list_html,
+    esc,
+    html_link,
+    legend_items,
+    md_escape,
+    term,
+    term_html,
+)
+from kb.exports import gaps_as
 from kb.graph import evidence_gaps
+from kb.model import Certainty
 from kb.rules import HORIZONS
 
-# Past this many claims a single chart is unreadable; it is shown page by page.
-CHART_CLAIMS = 80
+ROWS_PER_PAGE = 80
+SHORT = {"immediate": "Immediate", "short-term": "Short", "intermediate": "Interm.",
+         "long-term": "Long", "unknown": "Unknown"}
+
+
+def _dot(studies: int, best: Certainty | None) -> str:
+    if not studies:
+        return '<span class="kb-gap-none" title="no study">·</span>'
+    size = min(34, 14 + 4 * studies)
+    colour = CERTAINTY_COLOURS[best.value if best else "none"]
+    ink = "#fff" if best in (Certainty.HIGH, Certainty.MODERATE) else "#000"
+    label = (f"{studies} {'study' if studies == 1 else 'studies'}, best certainty "
+             f"{best.label if best else 'none'}")
+    return (f'<span class="kb-gap-dot" title="{esc(label)}" style="width:{size}px;'
+            f'height:{size}px;background:{colour};color:{ink}">{studies}</span>')
+
+
+def gap_table(data, order: list[str], matrix) -> str:
+    settings = data.kb.settings
+    cols = [*HORIZONS, "unknown"]
+    head = "<th>Claim</th>" + "".join(
+        f'<th class="kb-gap-h">{term_html("horizon", h, SHORT[h], settings)}</th>' for h in cols)
+    body = []
+
+    def statement(cid: str) -> str:
+        claim = data.kb.claim(cid)
+        return claim.statement if claim else cid
+
+    for cid in order:
+        row = matrix[cid]
+        g = data.grades[cid]
+        claim = (f"{esc(g.verdict.icon)} "
+                 + html_link(links.url("claim", claim=cid), statement(cid), f"claim id {cid}"))
+        body.append(f'<tr data-row="{esc(cid)}"><td>{claim}</td>'
+                    + "".join(f'<td class="kb-gap-c">{_dot(row[h].studies, row[h].best)}</td>'
+                              for h in cols) + "</tr>")
+    return (f'<table class="kb-gap"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
 
 
 def render() -> None:
     data = load()
     kb = data.kb
+    s = kb.settings
     st.title("Evidence gap map")
-    st.caption(f"Which follow-up horizons the supporting, refuting or mixed evidence reaches. "
-               f"Short-term: up to {kb.settings.short_term_weeks:g} weeks; long-term: "
-               f"{kb.settings.long_term_weeks:g} weeks or more. Context-only links are left out.")
-    matrix = evidence_gaps(kb)
-    cols = [*HORIZONS, "unknown"]
-    rows = []
-    for cid, row in matrix.items():
-        g = data.grades[cid]
-        for h in cols:
-            cell = row[h]
-            rows.append({"claim": cid, "verdict": f"{g.verdict.icon} {g.verdict.label}",
-                         "horizon": h, "studies": cell.studies,
-                         "best certainty": cell.best.value if cell.best else "none"})
-    df = pd.DataFrame(rows)
-    if df.empty:
+    st.caption("How long after treatment the supporting, refuting or mixed evidence for each "
+               "claim measured its results (context-only links are left out). Each dot "
+               "counts the studies; its colour is the best certainty among them.")
+    st.markdown(" · ".join(f"**{md_escape(term('horizon', h, s).term)}**: "
+                           f"{md_escape(term('horizon', h, s).text)}"
+                           for h in (*HORIZONS, "unknown")))
+    matrix = data.memo("gap-matrix", lambda: evidence_gaps(kb))
+    if not matrix:
         st.info("No claims.")
         return
     order = list(matrix)
-    if len(order) > CHART_CLAIMS:
-        pages = -(-len(order) // CHART_CLAIMS)
-        page = st.number_input(f"Chart page (of {pages}; {CHART_CLAIMS} claims each)", 1, pages,
-                               1, key="gap_page")
-        order = order[(page - 1) * CHART_CLAIMS: page * CHART_CLAIMS]
-        df = df[df["claim"].isin(order)]
-    present = df[df["studies"] > 0]
-    base = alt.Chart(df).mark_rect(fill="#f6f6f6", stroke="#ddd").encode(
-        x=alt.X("horizon:N", sort=cols, title="Follow-up horizon"),
-        y=alt.Y("claim:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)))
-    bubbles = alt.Chart(present).mark_circle(stroke="black", strokeWidth=0.5).encode(
-        x=alt.X("horizon:N", sort=cols), y=alt.Y("claim:N", sort=order),
-        size=alt.Size("studies:Q", scale=alt.Scale(range=[40, 900]), title="Studies"),
-        color=alt.Color("best certainty:N", title="Best certainty",
-                        scale=alt.Scale(domain=list(CERTAINTY_COLOURS),
-                                        range=list(CERTAINTY_COLOURS.values()))),
-        tooltip=["claim", "verdict", "horizon", "studies", "best certainty"])
-    st.altair_chart((base + bubbles).properties(height=26 * len(order) + 60),
-                    width="stretch")
+    if len(order) > ROWS_PER_PAGE:
+        pages = -(-len(order) // ROWS_PER_PAGE)
+        page = st.number_input(f"Page (of {pages}; {ROWS_PER_PAGE} claims each)", 1, pages, 1,
+                               key="gap_page")
+        order = order[(page - 1) * ROWS_PER_PAGE: page * ROWS_PER_PAGE]
+    st.markdown(legend_items([(CERTAINTY_COLOURS[c.value], f"{c.label} certainty",
+                               term("certainty", c.value, s).text) for c in Certainty],
+                             round_=True), unsafe_allow_html=True)
+    st.html(gap_table(data, order, matrix))
     lacking = [cid for cid, g in data.grades.items() if g.lacking_long_term]
     if lacking:
-        st.warning(f"⏳ {len(lacking)} claims lack long-term trials: "
-                   + ", ".join(lacking))
-    table = pd.DataFrame.from_dict(
-        {cid: {h: row[h].studies for h in cols} for cid, row in matrix.items()}, orient="index")
-    st.dataframe(table, width="stretch", key="gap_table")
-    download_csv(table.reset_index(), "Download the gap matrix (CSV)", "evidence-gaps.csv",
-                 key="gap_download")
+        st.warning(f"{LONG_TERM_ICON} {len(lacking)} claims lack long-term trials:", icon=None)
+        st.html(claim_list_html(data, lacking[:ROWS_PER_PAGE]))
+        if len(lacking) > ROWS_PER_PAGE:
+            st.caption(f"… and {len(lacking) - ROWS_PER_PAGE} more (filter the overview by "
+                       "“lacking long-term trials” to see them all).")
+    st.download_button("Download the gap matrix (CSV)",
+                       lambda: gaps_as("csv", matrix).encode("utf-8"),
+                       file_name="evidence-gaps.csv", mime="text/csv", key="gap_download")

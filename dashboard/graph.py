@@ -1,61 +1,96 @@
-"""Graph: the network of claims and studies; focus a node to see its neighbourhood."""
+"""Graph: one claim (or study) and the studies (or claims) linked to it by default; the whole
+network on demand. Choosing a node opens its page."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import nav
+from dashboard import links
 from dashboard.data import load
-from dashboard.graphview import MAX_DRAWN, drawable, graph_chart
+from dashboard.graphview import MAX_DRAWN, drawable, graph_spec, legend_html, picked_node
 from dashboard.ui import md_escape
 from kb.exports import graph_as
-from kb.graph import neighbourhood
+from kb.graph import claim_node, neighbourhood
 
-# Past this many nodes a whole-graph drawing is unreadable (and slow): show a neighbourhood.
-FULL_GRAPH_LIMIT = 300
+WHOLE = "(the whole network)"
+ALL = "all"  # ?node=all: the whole network
 
 
 def render() -> None:
     data = load()
+    kb = data.kb
     graph = data.graph
     st.title("Evidence graph")
-    st.caption("Claims are coloured by verdict, studies by design and sized by how many claims "
-               "cite them. Click a node to select it, then open its page.")
-    nodes = sorted(graph.nodes)
+    st.caption("Which studies bear on which claims. Hover over a name for its full text; "
+               "click a square or circle to open its page.")
     wanted = st.query_params.get("node")
-    options = ["(whole graph)"] + nodes
-    if wanted and wanted not in graph:
-        st.warning(f"There is no node “{md_escape(wanted)}” in the graph.", icon="❓")
-        wanted = None
-    default = options.index(wanted) if wanted else (
-        0 if graph.number_of_nodes() <= FULL_GRAPH_LIMIT else 1)
-    c1, c2 = st.columns([3, 1])
-    focus = c1.selectbox("Focus", options, index=default, key="gr_focus")
-    depth = c2.slider("Depth", 1, 3, 1, key="gr_depth")
-    if focus == "(whole graph)":
-        shown, focus_node = graph, None
+    if wanted == ALL:
+        wanted = WHOLE
+    elif wanted and wanted not in graph:
+        st.error(f"There is no node “{md_escape(wanted)}” in the graph.", icon="❓")
+        links.link("graph", "Open the graph of the first claim")
+        return
+    claims = [claim_node(c.id) for c in kb.claims if claim_node(c.id) in graph]
+    options = [WHOLE, *claims]
+    if wanted and wanted not in options:
+        options.insert(1, wanted)
+    if not claims and not wanted:
+        st.info("No claims to draw.")
+        return
+    focus = st.selectbox(
+        "Show", options, index=options.index(wanted) if wanted else 1,
+        key=f"gr_focus_{wanted or ''}", format_func=lambda n: _name(data, n),
+        help="One claim with its studies, or the whole network of claims and studies.")
+    if focus == WHOLE:
+        shown, focus_node = data.memo("graph-whole", lambda: drawable(graph)), None
+        if st.query_params.get("node") != ALL:
+            st.query_params["node"] = ALL
     else:
-        shown, focus_node = neighbourhood(graph, focus, depth), focus
-    drawn = drawable(shown, focus_node)
-    st.caption(f"Showing {drawn.number_of_nodes()} of {graph.number_of_nodes()} nodes and "
-               f"{drawn.number_of_edges()} of {graph.number_of_edges()} links"
-               + (f" (the {MAX_DRAWN} best-connected of this view; narrow the focus or depth "
-                  "to see the rest)." if drawn is not shown else "."))
-    event = st.altair_chart(graph_chart(shown, focus=focus_node, height=560, selectable=True),
-                            width="stretch", on_select="rerun", key="gr_chart")
-    picked = None
-    if event and event.selection and event.selection.get("node"):
-        picked = event.selection["node"][0].get("id")
-    picked = picked or focus_node
-    if picked:
-        kind, _, ident = picked.partition(":")
-        if kind == "claim":
-            nav.link("claim", f"Open claim “{md_escape(ident)}”", claim=ident)
-        elif kind == "study":
-            nav.link("studies", f"Open study “{md_escape(ident)}”", study=ident)
+        wider = st.toggle("Also show the other claims these studies bear on", key="gr_wider")
+        shown, focus_node = neighbourhood(graph, focus, 2 if wider else 1), focus
+        if focus != st.query_params.get("node"):
+            st.query_params["node"] = focus
+    drawn = shown if focus == WHOLE else drawable(shown, focus_node)
+    nodes, edges = data.memo("graph-size", lambda: evidence_size(graph))
+    st.caption(f"Showing {drawn.number_of_nodes()} of {nodes} claims and "
+               f"studies, {drawn.number_of_edges()} of {edges} links"
+               + (f" (the {MAX_DRAWN} best-connected; choose one claim to see the rest)."
+                  if drawn.number_of_nodes() >= MAX_DRAWN else "."))
+    event = st.vega_lite_chart(graph_spec(kb, data.grades, drawn, focus=focus_node,
+                                          selectable=True),
+                               width="stretch", on_select="rerun", key="gr_chart")
+    st.markdown(legend_html(data.grades), unsafe_allow_html=True)
+    picked = picked_node(event)
+    if picked and picked != focus_node:
+        _open(picked)
     c3, c4 = st.columns(2)
     c3.download_button("Download GraphML (Gephi, Cytoscape)", lambda: graph_as("graphml", graph),
                        file_name="evidence-graph.graphml", mime="application/xml",
                        key="gr_graphml")
     c4.download_button("Download node-link JSON", lambda: graph_as("json", graph),
                        file_name="evidence-graph.json", mime="application/json", key="gr_json")
+
+
+def evidence_size(graph) -> tuple[int, int]:
+    """Claims and studies joined by evidence, and the evidence links."""
+    edges = [(a, b) for a, b, d in graph.edges(data=True) if d.get("relation") == "evidence"]
+    return len({n for e in edges for n in e}), len(edges)
+
+
+def _name(data, node: str) -> str:
+    if node == WHOLE:
+        return WHOLE
+    kind, _, ident = node.partition(":")
+    if kind == "claim":
+        return f"Claim: {data.claim_label(ident)}"
+    if kind == "study":
+        return f"Study: {data.study_label(ident)}"
+    return node
+
+
+def _open(node: str) -> None:
+    kind, _, ident = node.partition(":")
+    if kind == "claim":
+        links.switch("claim", claim=ident)
+    elif kind == "study":
+        links.switch("studies", study=ident)

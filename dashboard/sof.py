@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.data import Loaded
-from dashboard.ui import VERDICT_COLOURS, md_escape
+from dashboard.ui import VERDICT_COLOURS, cite, md_escape
 from kb.model import Claim, Verdict
 from kb.sof import POOLING_LABEL, ForestPlot, SofRow, forest_plots, sof_applies, sof_rows
 
@@ -102,7 +102,9 @@ def render_sof(data: Loaded, claim: Claim) -> None:
         st.markdown(f"**Forest plot: {md_escape(plot.outcome)}, {plot.measure.value}**")
         st.altair_chart(forest_chart(plot), width="stretch", key=f"claim_forest_{i}")
         if plot.pooled is not None:
-            left = "; ".join(f"{s} ({why})" for s, why in plot.pooled.left_out)
+            left = "; ".join(f"{cite(data.kb, s)} (" + (f"included in {cite(data.kb, r)}" if r
+                                                         else "a second effect of the same study")
+                             + ")" for s, r in plot.pooled.left_out)
             st.caption(f"{md_escape(POOLING_LABEL)}: {md_escape(plot.pooled.text())}. "
                        f"Dashed line: no effect ({plot.no_effect:g})."
                        + (f" Not pooled: {md_escape(left)}." if left else ""))

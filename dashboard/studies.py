@@ -3,30 +3,41 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import nav
+from dashboard import links
 from dashboard.data import Loaded, load
 from dashboard.ui import (
-    cite,
+    claim_list_html,
     download_csv,
+    esc,
     filtered,
+    html_link,
+    html_table,
     md_escape,
     md_link,
     page_of,
+    stance_label,
     study_links,
-    text_table,
+    term_help,
 )
 from kb.bibliography import to_bibtex
 from kb.csl import to_csl_json
 from kb.graph import claims_resting_on
 from kb.model import Design
-from kb.rules import horizon_of
+from kb.rules import HORIZONS, horizon_of
+from kb.tables import NOT_REPORTED, study_label, weeks_text
 from kb.text import display, full_citation, safe_url
 
 PAGE_SIZE = 200
+# Names of the record sites studies are most often verified at (others show their address).
+SITES = {"pubmed.ncbi.nlm.nih.gov": "PubMed", "pmc.ncbi.nlm.nih.gov": "PubMed Central",
+         "ncbi.nlm.nih.gov": "NCBI", "search.pedro.org.au": "PEDro", "doi.org": "DOI",
+         "semanticscholar.org": "Semantic Scholar", "researchgate.net": "ResearchGate",
+         "europepmc.org": "Europe PMC", "cochranelibrary.com": "Cochrane Library"}
 
 
 def studies_frame(data: Loaded) -> pd.DataFrame:
@@ -34,87 +45,119 @@ def studies_frame(data: Loaded) -> pd.DataFrame:
     rows = []
     for key, ref in kb.references.items():
         a = kb.studies.get(key)
-        links = study_links(kb, key)
+        links_ = study_links(kb, key)
         weeks = a.follow_up_weeks if a else None
         rows.append({
-            "page": nav_url(key),
+            "page": links.url("studies", study=key),
             "key": key,
-            "study": cite(kb, key),
+            "study": study_label(kb, key),
             "title": display(ref.fields.get("title", "")),
             "year": ref.year or "",
             "design": a.design.label if a else "(not appraised)",
             "design_code": a.design.value if a else "",
-            "participants": a.participants if a and a.participants is not None else None,
-            "follow-up": (a.follow_up if a else None) or "",
+            "participants": (f"{a.participants:,}" if a and a.participants is not None
+                             else NOT_REPORTED),
+            "follow-up (weeks)": weeks_text(weeks) if a and a.follow_up else NOT_REPORTED,
             "horizon": horizon_of(weeks, kb.settings) or "unknown",
             "cited by": len(data.citing.get(key, [])),
-            "DOI": links["doi"],
-            "PubMed": links["pubmed"],
+            "DOI": links_["doi"],
+            "PubMed": links_["pubmed"],
         })
     return pd.DataFrame(rows)
 
 
-def nav_url(key: str) -> str:
-    from dashboard.ui import page_link
-    return page_link("studies", study=key)
+def _site(url: str) -> str:
+    host = urllib.parse.urlparse(url).netloc.lower().removeprefix("www.")
+    return SITES.get(host, host)
 
 
-def _detail(data: Loaded, key: str) -> None:
+def _detail(data: Loaded, key: str) -> bool:
+    """The study's page; False when there is no such study (nothing else is shown then)."""
     kb = data.kb
     ref = kb.references.get(key)
     a = kb.studies.get(key)
     if ref is None:
-        st.warning(f"There is no study with key “{md_escape(key)}”.", icon="❓")
-        return
-    st.subheader(md_escape(cite(kb, key)))
+        st.title("Study not found")
+        st.error(f"There is no study with key “{md_escape(key)}”. The link may be mistyped, "
+                 "or the study was removed from the bibliography.", icon="❓")
+        links.link("studies", "See every study")
+        return False
+    st.title(md_escape(study_label(kb, key)))
     st.markdown(md_escape(full_citation(ref)))
-    links = study_links(kb, key)
+    st.caption(f"Study key: {md_escape(key)}")
+    urls = study_links(kb, key)
     cols = st.columns(3)
-    for col, (name, url) in zip(cols, (("DOI", links["doi"]), ("PubMed", links["pubmed"]),
-                                       ("Web page", links["url"])), strict=True):
+    for col, (name, url) in zip(cols, (("DOI", urls["doi"]), ("PubMed", urls["pubmed"]),
+                                       ("Web page", urls["url"])), strict=True):
         if url:
-            col.link_button(name, url)
+            col.link_button(name, url, width="stretch")
     if a:
-        facts = {"Design": a.design.label, "Participants": a.participants,
-                 "Studies included": a.studies_included, "Population": a.population,
-                 "Intervention": a.intervention, "Comparator": a.comparator,
-                 "Longest follow-up": a.follow_up,
-                 "Quality": f"{a.quality.tool.value}: {a.quality.rating}" if a.quality else None}
-        text_table(facts)
+        quality = None
+        if a.quality:
+            quality = f"{a.quality.tool.value}: {a.quality.rating}" + (
+                f" (rated by {a.quality.source})" if a.quality.source else "")
+        facts = [("Design", a.design.label, term_help("design", a.design.value, kb.settings)),
+                 ("Participants", f"{a.participants:,}" if a.participants is not None else None,
+                  term_help("term", "participants", kb.settings)),
+                 ("Studies included", a.studies_included, None),
+                 ("Population", a.population, None), ("Intervention", a.intervention, None),
+                 ("Comparator", a.comparator, None),
+                 ("Longest follow-up", (f"{weeks_text(a.follow_up_weeks)} ({a.follow_up})"
+                                        if a.follow_up_weeks is not None else a.follow_up),
+                  term_help("term", "follow-up", kb.settings)),
+                 ("Quality", quality, term_help("tool", a.quality.tool.value, kb.settings)
+                  if a.quality else None)]
+        for name, value, tip in facts:
+            if value not in (None, ""):
+                st.markdown(f"**{name}:** {md_escape(value)}", help=tip)
         if a.summary:
             st.markdown(f"**Summary (reviewers' words):** {md_escape(a.summary)}")
         if a.caveat:
             st.caption(f"Caveat: {md_escape(a.caveat)}")
         if a.includes:
             st.markdown("**Included studies in this bibliography:** "
-                        + ", ".join(md_escape(cite(kb, k)) for k in a.includes))
-        st.markdown("**Verified at**")
+                        + ", ".join(f"[{md_escape(study_label(kb, k))}]"
+                                    f"({links.url('studies', study=k)})" for k in a.includes))
+        st.markdown("**Verified at**", help="Where the reviewers read this study's record, "
+                    "when, and which details they checked there.")
         for v in a.verified:
-            st.markdown(f"- {md_link(v.url)} "
-                        + md_escape(f"({v.date.isoformat()}; {', '.join(v.fields) or 'record'})"))
-    st.markdown("**Claims that cite it**")
+            what = (f": checked {md_escape(', '.join(v.fields))}" if v.fields else "")
+            st.markdown(f"- {md_link(v.url, _site(v.url))}, read {v.date.isoformat()}{what}"
+                        + (f" ({md_escape(v.note)})" if v.note else ""))
+    st.subheader("Claims that cite it")
     citing = data.citing.get(key, [])
     if not citing:
         st.caption("No claim cites this study.")
-    for cid in citing:
-        g = data.grades[cid]
-        nav.link("claim", f"{g.verdict.icon} {md_escape(cid)}", claim=cid)
-    st.markdown("**Impact: verdicts without this study** (as if it were retracted)")
+    else:
+        st.html(claim_list_html(data, citing))
+    st.subheader("Impact: verdicts without this study",
+                 help="What each claim's verdict would be if this study were retracted.")
     rows = claims_resting_on(kb, key, data.report, data.grades)
     if rows:
-        st.dataframe(pd.DataFrame([{
-            "claim": r.claim_id, "stance": r.stance,
-            "verdict now": f"{r.verdict_before.icon} {r.verdict_before.label}",
-            "without it": f"{r.verdict_after.icon} {r.verdict_after.label}",
-            "changes": "yes" if r.changed else "no"} for r in rows]), hide_index=True,
-            key="study_impact")
+        st.html(html_table(
+            [("Claim", "Claim"), ("Stance", "Stance"), ("Verdict now", "Verdict now"),
+             ("Without it", "Without it"), ("Changes", "Changes")],
+            [[html_link(links.url("claim", claim=r.claim_id), data.short_statements.get(
+                r.claim_id, r.claim_id)), esc(stance_label(r.stance)),
+              f"{esc(r.verdict_before.icon)} {esc(r.verdict_before.label)}",
+              f"{esc(r.verdict_after.icon)} {esc(r.verdict_after.label)}",
+              "yes" if r.changed else "no"] for r in rows],
+            row_ids=[r.claim_id for r in rows]))
+    return True
 
 
 def render() -> None:
     data = load()
     kb = data.kb
-    st.title("Studies")
-    df = studies_frame(data)
+    key = st.query_params.get("study")
+    if key:
+        if not _detail(data, key):
+            return
+        st.divider()
+        st.header("All studies")
+    else:
+        st.title("Studies")
+    df = data.memo("studies-frame", lambda: studies_frame(data))
     if df.empty:
         st.info("The bibliography is empty.")
         return
@@ -122,21 +165,31 @@ def render() -> None:
         c1, c2, c3 = st.columns(3)
         designs = c1.multiselect("Design", [d.label for d in Design if d.label in set(df["design"])],
                                  key="st_design")
-        horizons = c2.multiselect("Follow-up horizon", sorted(df["horizon"].unique()),
-                                  key="st_horizon")
+        horizons = c2.multiselect("Follow-up horizon", [h for h in (*HORIZONS, "unknown")
+                                                        if h in set(df["horizon"])],
+                                  key="st_horizon",
+                                  help="\n".join(f"- {term_help('horizon', h, kb.settings)}"
+                                                 for h in (*HORIZONS, "unknown")))
         query = c3.text_input("Search", key="st_search", placeholder="author, title or key")
     view = filtered(df, {"design": designs, "horizon": horizons}, query,
                     ["study", "title", "key"])
-    st.caption(f"{len(view)} of {len(df)} studies. Select rows to copy their BibTeX.")
+    st.caption(f"{len(view)} of {len(df)} studies. Open a study with its “open” link; select "
+               "rows to copy their BibTeX.")
     part = page_of(view, PAGE_SIZE, "st_page")
     event = st.dataframe(
-        part[["page", "study", "title", "year", "design", "participants", "follow-up",
-              "cited by", "DOI", "PubMed"]],
+        part[["study", "title", "design", "participants", "follow-up (weeks)", "cited by",
+              "page", "DOI", "PubMed"]],
         hide_index=True, width="stretch", key="st_table",
+        height=min(len(part), 25) * 35 + 40,  # up to 25 rows without an inner scroll bar
         on_select="rerun", selection_mode="multi-row",
         column_config={
-            "page": st.column_config.LinkColumn("Key", display_text=r"study=(.*)$"),
+            "study": st.column_config.TextColumn("Study", pinned=True),
             "title": st.column_config.TextColumn("Title", width="large"),
+            "participants": st.column_config.TextColumn("n", help="Participants"),
+            "design": st.column_config.TextColumn("Design"),
+            "follow-up (weeks)": st.column_config.TextColumn("Follow-up"),
+            "cited by": st.column_config.NumberColumn("Cited by", help="Claims citing it"),
+            "page": st.column_config.LinkColumn("Page", display_text="open ›"),
             "DOI": st.column_config.LinkColumn("DOI", display_text="doi"),
             "PubMed": st.column_config.LinkColumn("PubMed", display_text="PubMed"),
         })
@@ -155,10 +208,6 @@ def render() -> None:
     if chosen:
         st.markdown(f"**BibTeX of the {len(chosen)} selected**")
         st.code(to_bibtex([kb.references[k] for k in chosen]), language="latex")
-
-    key = st.query_params.get("study") or (chosen[0] if len(chosen) == 1 else None)
-    if key:
-        st.divider()
-        _detail(data, key)
-    else:
-        st.caption("Open a study with its key link, or select one row, to see its appraisal.")
+        if len(chosen) == 1 and not key:
+            links.link("studies", f"Open {md_escape(study_label(kb, chosen[0]))}",
+                       study=chosen[0])

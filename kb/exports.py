@@ -16,41 +16,19 @@ import networkx as nx
 from kb.grading import Grade
 from kb.graph import Contradiction, GapCell, ImpactRow, Overlap
 from kb.model import KnowledgeBase, LongTerm
-from kb.rules import HORIZONS, link_certainty
+from kb.rules import HORIZONS
 from kb.sof import SOF_FIELDS
+from kb.tables import claim_rows
+
+
+# The stable `kb verdicts --format json` fields, in order.
+RECORD_KEYS = ("id", "quote", "statement", "kind", "verdict", "certainty", "lacking_long_term",
+               "long_term", "rule", "reason", "plain_language", "override", "evidence")
 
 
 def verdict_records(kb: KnowledgeBase, grades: Mapping[str, Grade]) -> list[dict[str, Any]]:
     """One plain dict per claim, in file order: the stable `kb verdicts --format json` shape."""
-    claims = {c.id: c for c in kb.claims}
-    invalid = {c.id: c for c in kb.invalid_claims}
-    out = []
-    for claim_id, g in grades.items():
-        c = claims.get(claim_id)
-        bad = invalid.get(claim_id)
-        out.append({
-            "id": claim_id,
-            "quote": c.quote if c else (bad.quote if bad else ""),
-            "statement": c.statement if c else (bad.statement if bad else ""),
-            "kind": c.kind.value if c else None,
-            "verdict": g.verdict.value,
-            "certainty": g.certainty.value if g.certainty else None,
-            "lacking_long_term": g.lacking_long_term,
-            "long_term": g.long_term.value,
-            "rule": g.rule,
-            "reason": g.reason,
-            "plain_language": g.statement,
-            "override": ({"verdict": g.override.verdict.value, "rationale": g.override.rationale}
-                         if g.override else None),
-            "evidence": [{"study": e.study, "stance": e.stance.value,
-                          "certainty": _certainty_value(e, kb)} for e in (c.evidence if c else [])],
-        })
-    return out
-
-
-def _certainty_value(link: Any, kb: KnowledgeBase) -> str | None:
-    certainty = link_certainty(link, kb.studies.get(link.study))
-    return certainty.value if certainty else None
+    return [{k: row[k] for k in RECORD_KEYS} for row in claim_rows(kb, grades)]
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

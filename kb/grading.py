@@ -246,8 +246,8 @@ def plain_statement(verdict: Verdict, certainty: Certainty | None) -> str:
 
 
 def _names(links: tuple[EvidenceLink, ...]) -> str:
-    keys = list(dict.fromkeys(link.study for link in links))
-    return ", ".join(keys[:4]) + (f" and {len(keys) - 4} more" if len(keys) > 4 else "")
+    # Every key is named (no "and 7 more"): readers follow each one to its study.
+    return ", ".join(dict.fromkeys(link.study for link in links))
 
 
 def _verb(n: int, verb: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +33,7 @@ from kb.model import (
     parse_duration,
 )
 from kb.rules import HORIZONS, default_certainty, horizon_of, link_weeks
+from kb.tables import study_label
 
 # GRADE's certainty symbols, as GRADEpro prints them.
 CERTAINTY_SYMBOLS: Mapping[Certainty, str] = {
@@ -181,7 +182,9 @@ class Pooled:
     i2: float
     tau2: float
     studies: tuple[str, ...]
-    left_out: tuple[tuple[str, str], ...] = ()  # (study, why) not pooled
+    # Studies not pooled: (study, the pooled review it is inside), or (study, None) for a
+    # second effect of the same study.
+    left_out: tuple[tuple[str, str | None], ...] = ()
     unit: str | None = None
     direction: str | None = None  # which way is benefit, when the pooled studies agree
     label: str = POOLING_LABEL
@@ -227,18 +230,18 @@ def _agreed(values: Iterable[str | None]) -> str | None:
 
 
 def _choose(usable: list[tuple[Finding, Number]], studies: Mapping[str, Appraisal] | None
-            ) -> tuple[list[tuple[Finding, Number]], list[tuple[str, str]]]:
+            ) -> tuple[list[tuple[Finding, Number]], list[tuple[str, str | None]]]:
     """The findings to pool, and those left out with why."""
     keys = {f.study for f, _ in usable}
     inside = {inc: key for key in keys for inc in _includes(studies, key)
               if inc in keys and inc != key}
     chosen: list[tuple[Finding, Number]] = []
-    left_out: list[tuple[str, str]] = []
+    left_out: list[tuple[str, str | None]] = []
     for f, n in usable:
         if f.study in inside:
-            left_out.append((f.study, f"included in {inside[f.study]}"))
+            left_out.append((f.study, inside[f.study]))
         elif any(c.study == f.study for c, _ in chosen):
-            left_out.append((f.study, "a second effect of the same study"))
+            left_out.append((f.study, None))
         else:
             chosen.append((f, n))
     return chosen, left_out
@@ -394,11 +397,14 @@ def sof_rows(kb: KnowledgeBase, claim: Claim) -> list[SofRow]:
     groups: dict[str, list[Finding]] = {}
     for f in findings(kb, claim):
         groups.setdefault(outcome_key(f.outcome), []).append(f)
-    return [_row(items, claim, kb.studies, kb.settings) for items in groups.values()]
+    def label(key: str) -> str:
+        return study_label(kb, key)
+    return [_row(items, claim, kb.studies, kb.settings, label) for items in groups.values()]
 
 
 def _row(items: list[Finding], claim: Claim, studies: Mapping[str, Appraisal],
-         settings: Settings) -> SofRow:
+         settings: Settings, label: Callable[[str], str]) -> SofRow:
+    """One outcome's row; `label` names a study for readers ('Gattie et al. 2021')."""
     outcome = items[0].outcome or NO_OUTCOME
     counted, inside, participants, missing = _participants(items, studies)
     best = max((f.certainty for f in items), key=lambda c: c.rank)
@@ -416,7 +422,7 @@ def _row(items: list[Finding], claim: Claim, studies: Mapping[str, Appraisal],
                                       said, spoken, _main_stance(items), horizon)
     return SofRow(outcome=outcome, findings=tuple(items), studies=counted, inside=inside,
                   participants=participants, participants_missing=missing, certainty=best,
-                  footnotes=_footnotes(items), effect=_effect_cell(items, pooled),
+                  footnotes=_footnotes(items, label), effect=_effect_cell(items, pooled, label),
                   pooled=pooled, follow_up=_follow_up_text(weeks, items),
                   max_weeks=max(weeks, default=None), horizon=horizon, statement=statement)
 
@@ -438,22 +444,23 @@ def _participants(items: list[Finding], studies: Mapping[str, Appraisal]
             len(per_study) - len(known))
 
 
-def _footnotes(items: list[Finding]) -> tuple[str, ...]:
+def _footnotes(items: list[Finding], label: Callable[[str], str]) -> tuple[str, ...]:
     """Each downgrade's (and upgrade's) reason, named by study and GRADE domain."""
     def words(value: str) -> str:
         return value.replace("-", " ")
-    down = [f"{f.study}: {words(d.domain.value)} ({words(d.level.value)}): {d.reason}"
+    down = [f"{label(f.study)}: {words(d.domain.value)} ({words(d.level.value)}): {d.reason}"
             for f in items for d in f.downgrades]
-    up = [f"{f.study}: rated up for {words(u.domain.value)}: {u.reason}"
+    up = [f"{label(f.study)}: rated up for {words(u.domain.value)}: {u.reason}"
           for f in items for u in f.upgrades]
     return tuple(down + up)
 
 
-def _effect_cell(items: list[Finding], pooled: tuple[Pooled, ...]) -> str:
+def _effect_cell(items: list[Finding], pooled: tuple[Pooled, ...],
+                 label: Callable[[str], str]) -> str:
     """The pooled estimates, else each stored effect, else 'not reported'."""
     if pooled:
         return "; ".join(p.text() for p in pooled)
-    shown = [(f.study, effect_text(f.effect)) for f in items if f.effect is not None]
+    shown = [(label(f.study), effect_text(f.effect)) for f in items if f.effect is not None]
     if len(shown) == 1:
         return shown[0][1]
     return "; ".join(f"{s}: {t}" for s, t in shown) or NOT_REPORTED
@@ -609,11 +616,13 @@ def forest_plots(kb: KnowledgeBase, claim: Claim) -> list[ForestPlot]:
     """One plot per outcome and measure with at least one stored number."""
     plots = []
     for row in sof_rows(kb, claim):
+        seen: set[str] = set()
         numbers = [(f, n) for f in row.findings if (n := f.number) is not None]
         for m in dict.fromkeys(n.measure for _, n in numbers):
             items = [(f, n) for f, n in numbers if n.measure is m]
             pooled = next((p for p in row.pooled if p.measure is m), None)
-            rows = [ForestRow(label=f.study, study=f.study, value=n.value, ci_low=n.ci_low,
+            rows = [ForestRow(label=_unique(study_label(kb, f.study), f.study, seen),
+                              study=f.study, value=n.value, ci_low=n.ci_low,
                               ci_high=n.ci_high, certainty=f.certainty, timepoint=n.timepoint)
                     for f, n in items]
             if pooled is not None:
@@ -624,3 +633,10 @@ def forest_plots(kb: KnowledgeBase, claim: Claim) -> list[ForestPlot]:
                                     unit=_agreed(n.unit for _, n in items),
                                     rows=tuple(rows), pooled=pooled))
     return plots
+
+
+def _unique(label: str, key: str, seen: set[str]) -> str:
+    """A plot row's name: the study's label, with its key when two studies share one."""
+    name = label if label not in seen else f"{label} ({key})"
+    seen.add(name)
+    return name

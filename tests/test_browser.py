@@ -7,6 +7,7 @@ Chromium is installed, except in CI (KB_REQUIRE_BROWSER=1), where that is a fail
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -99,19 +100,47 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-PAGES = [("overview", "/", "What does the evidence say?"),
+PAGES = [("overview", "/", "Download these claims (CSV)"),
          ("article", "/article", "Claims in reading order"),
          ("claim", "/claim?claim=very-safe", "Computed verdict"),
          ("studies", "/studies?study=gattie2021dry", "Verified at"),
-         ("graph", "/graph", "Evidence graph"),
+         ("studies-list", "/studies", "Open a study with its"),
+         ("graph", "/graph", "Which studies bear on which claims"),
          ("gaps", "/gaps", "Evidence gap map"),
-         ("check", "/check", "the same report as")]
+         ("glossary", "/glossary", "Corrected covered area (CCA)"),
+         ("check", "/check", "the same report as"),
+         ("unknown-claim", "/claim?claim=nope", "There is no claim with id")]
+SIZES = {"desk": (1400, 900), "phone": (390, 844)}
 
 
+def overflow(page) -> int:
+    """How many pixels the page's content sticks out sideways (0: nothing to scroll to)."""
+    return page.evaluate("""() => {
+        const main = document.querySelector('[data-testid="stMain"]') || document.body;
+        return Math.max(main.scrollWidth - main.clientWidth,
+                        document.documentElement.scrollWidth - window.innerWidth);
+    }""")
+
+
+def shot_whole(page, name: str) -> None:
+    """A screenshot of the whole page: the window is made as tall as the content (at the
+    same width) after the layout was checked at the real size."""
+    height = page.evaluate("""() => {
+        const main = document.querySelector('[data-testid="stMain"]');
+        return main ? main.scrollHeight : document.body.scrollHeight;
+    }""")
+    width = page.viewport_size["width"]
+    page.set_viewport_size({"width": width, "height": min(max(height, 600), 12000)})
+    page.wait_for_timeout(800)
+    shot(page, name)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize(("name", "path", "expect"), PAGES, ids=[p[0] for p in PAGES])
 def test_each_page_shows_its_content(browser, app_url: str, name: str, path: str,
-                                     expect: str) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                                     expect: str, size: str) -> None:
+    width, height = SIZES[size]
+    page = browser.new_page(viewport={"width": width, "height": height})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(app_url + path)
@@ -119,8 +148,54 @@ def test_each_page_shows_its_content(browser, app_url: str, name: str, path: str
     page.wait_for_timeout(1500)  # let charts draw before the screenshot
     assert page.locator("text=Traceback").count() == 0
     assert page.locator("text=Page not found").count() == 0
-    shot(page, name)
+    assert page.locator("[data-testid='stException']").count() == 0
+    # Streamlit's "Deploy" button is hidden (.streamlit/config.toml: client.toolbarMode).
+    assert page.get_by_text("Deploy", exact=True).count() == 0
+    assert overflow(page) <= 1, f"{name} at {size} scrolls sideways"
+    shot_whole(page, f"{size}-{name}")
     assert not errors, errors
+    page.close()
+
+
+def test_unknown_claim_shows_nothing_else(browser, app_url: str) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(app_url + "/claim?claim=nope")
+    page.get_by_text("There is no claim with id").wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
+    assert page.get_by_text("Computed verdict").count() == 0
+    assert page.locator("[data-testid='stSelectbox']").count() == 0
+    page.close()
+
+
+def test_filtered_overview_round_trips_through_the_url(browser, app_url: str) -> None:
+    kb, report = load_kb(str(ROOT))
+    grades = grade_all(kb, report)
+    limited = sum(g.verdict.value == "limited" for g in grades.values())
+    mixed = sum(g.verdict.value == "mixed" for g in grades.values())
+    total = len(grades)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(app_url + "/?verdict=limited")
+    page.get_by_text(f"Claims ({limited} of {total})").wait_for(timeout=30_000)
+    page.locator("tr[data-row]").nth(limited - 1).wait_for(timeout=10_000)
+    assert page.locator("tr[data-row]").count() == limited
+    # One click on another verdict adds it to the filter and to the address.
+    page.get_by_role("button", name=re.compile(r"Mixed evidence · \d+")).click()
+    page.get_by_text(f"Claims ({limited + mixed} of {total})").wait_for(timeout=30_000)
+    page.wait_for_function("() => location.search.includes('mixed')", timeout=10_000)
+    shared = page.url
+    assert "verdict=limited" in shared and "verdict=mixed" in shared
+    other = browser.new_page(viewport={"width": 390, "height": 844})
+    other.goto(shared)
+    other.get_by_text(f"Claims ({limited + mixed} of {total})").wait_for(timeout=30_000)
+    other.locator("tr[data-row]").nth(limited + mixed - 1).wait_for(timeout=10_000)
+    assert other.locator("tr[data-row]").count() == limited + mixed
+    shot_whole(other, "phone-overview-shared-filter")
+    other.close()
+    kind = next(c.kind.value for c in kb.claims if grades[c.id].verdict.value == "limited")
+    page.goto(app_url + f"/?verdict=limited&kind={kind}")
+    expected = sum(grades[c.id].verdict.value == "limited" and c.kind.value == kind
+                   for c in kb.claims)
+    page.get_by_text(f"Claims ({expected} of {total})").wait_for(timeout=30_000)
     page.close()
 
 
@@ -208,7 +283,7 @@ def test_claim_page_charts_are_drawn(browser, app_url: str) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(app_url + "/claim?claim=very-safe")
-    page.get_by_text("Neighbourhood in the evidence graph").first.wait_for(timeout=30_000)
+    page.get_by_text("This claim and its studies").first.wait_for(timeout=30_000)
     charts = page.locator('[data-testid="stVegaLiteChart"]')
     charts.nth(1).wait_for(timeout=30_000)
     page.wait_for_timeout(1000)
@@ -338,11 +413,12 @@ def test_markdown_in_data_is_text_and_labels_are_targets(browser, markdown_url: 
                     if "evil.example" in h or h.strip().lower().startswith("javascript")]
         assert not [t for _, t in links if "evil.example" in t]
         if path.startswith("/studies?study=alpha"):
-            # the verified address is linked under its own text, to exactly that address
-            shown = [(h, t) for h, t in links if t.startswith("https://x.org")]
+            # the verified address is linked under its site's name, to exactly that address
+            shown = [(h, t) for h, t in links if "x.org" in h]
             assert shown, links
             for href, text in shown:
-                assert urllib.parse.unquote(href) == text.split(" (")[0]
+                assert text == "x.org"
+                assert urllib.parse.unquote(href) == "https://x.org/a)](javascript:alert(6))"
         assert dialogs == []
         page.get_by_text(ready, exact=False).first.scroll_into_view_if_needed()
         shot(page, "markdown" + path.replace("/", "-").replace("?", "-").replace("=", "-")

@@ -18,9 +18,9 @@ FILES = ("claims.yaml", "references.bib", "dry-needling-article.txt")
 
 
 def page_script(page: str) -> None:
-    from dashboard import nav
+    import importlib
 
-    nav._renderer(page)()
+    importlib.import_module(f"dashboard.{page}").render()
 
 
 @pytest.fixture

@@ -54,9 +54,9 @@ def test_check_passes_and_verdicts_use_the_default(base, capsys) -> None:
 
 
 def page_script(page: str) -> None:
-    from dashboard import nav
+    import importlib
 
-    nav._renderer(page)()
+    importlib.import_module(f"dashboard.{page}").render()
 
 
 @pytest.mark.parametrize("page, params", [
