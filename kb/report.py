@@ -17,9 +17,10 @@ import jinja2
 from kb.grading import Grade
 from kb.graph import contradiction_index, evidence_gaps
 from kb.model import KnowledgeBase, Verdict
-from kb.rules import HORIZONS, certainty_label, link_horizon
+from kb.rules import HORIZONS, certainty_label
 from kb.sof import POOLING_LABEL, sof_applies, sof_rows
-from kb.text import doi_url, full_citation, pubmed_url, safe_url, short_citation
+from kb.tables import evidence_rows
+from kb.text import doi_url, full_citation, pubmed_url, safe_url
 
 
 @dataclass(frozen=True)
@@ -38,23 +39,22 @@ def base_version(*contents: bytes) -> str:
 
 
 def _rows(kb: KnowledgeBase, claim_id: str) -> list[dict[str, str]]:
+    """The report's evidence table: the shared row builder (`kb.tables.evidence_rows`) as text."""
     claim = kb.claim(claim_id)
     if claim is None:
         return []
     out = []
-    for e in claim.evidence:
-        ref = kb.references.get(e.study)
-        a = kb.studies.get(e.study)
+    for e, row in zip(claim.evidence, evidence_rows(kb, claim)):
         out.append({
-            "study": short_citation(ref) if ref else e.study,
-            "key": e.study,
-            "design": a.design.label if a else "",
-            "participants": str(a.participants) if a and a.participants is not None else "",
-            "follow-up": e.follow_up or (a.follow_up if a else "") or "",
-            "horizon": link_horizon(e, a, kb.settings) or "unknown",
-            "stance": e.stance.value,
-            "certainty": certainty_label(e, a),
-            "note": e.note,
+            "study": row["study"],
+            "key": row["key"],
+            "design": row["design"] or "",
+            "participants": "" if row["participants"] is None else str(row["participants"]),
+            "follow-up": row["follow_up"] or "",
+            "horizon": row["horizon"],
+            "stance": row["stance"],
+            "certainty": certainty_label(e, kb.studies.get(e.study)),
+            "note": row["note"],
         })
     return out
 
