@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from statsmodels.stats.meta_analysis import combine_effects
 
 from kb.model import (
     Appraisal,
@@ -250,6 +249,10 @@ def _choose(usable: list[tuple[Finding, Number]], studies: Mapping[str, Appraisa
 def _dersimonian_laird(measure: EffectMeasure, numbers: list[Number]
                        ) -> tuple[float, float, float, float, float]:
     """Random-effects mean, 95% CI, I² and tau² (on the measure's own scale)."""
+    # Imported here: statsmodels takes about 0.7 s to import, which every `kb` command and the
+    # dashboard's first page would otherwise pay whether or not anything is pooled.
+    from statsmodels.stats.meta_analysis import combine_effects
+
     eff = np.array([_scale(measure, n.value) for n in numbers])
     se = np.array([standard_error(measure, n.ci_low, n.ci_high)  # type: ignore[arg-type]
                    for n in numbers])
