@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.data import Loaded
-from dashboard.ui import VERDICT_COLOURS, cite, md_escape
+from dashboard.ui import VERDICT_COLOURS, cite, esc, html_table, md_escape
 from kb.model import Claim, Verdict
 from kb.sof import POOLING_LABEL, ForestPlot, SofRow, forest_plots, sof_applies, sof_rows
 
@@ -84,9 +84,10 @@ def render_sof(data: Loaded, claim: Claim) -> None:
         st.caption("No linked study reports a finding on this claim.")
         return
     frame, notes = sof_frame(rows)
-    st.dataframe(frame, hide_index=True, width="stretch", key="claim_sof",
-                 column_config={"What happens": st.column_config.TextColumn(width="large"),
-                                "Effect (95% CI)": st.column_config.TextColumn(width="medium")})
+    # A wrapping table (cards on a phone), so no column hides behind a sideways scroll.
+    headers = [(esc(c), c) for c in frame.columns]
+    cells = [[esc(str(v)) for v in row] for row in frame.itertuples(index=False)]
+    st.html(html_table(headers, cells, widths=[18, 12, 14, 22, 10, 24]))
     st.markdown("\n".join(f"- **{md_escape(r.outcome)}**: {md_escape(r.statement)}"
                            for r in rows))
     if notes:

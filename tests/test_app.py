@@ -271,11 +271,13 @@ def test_claim_page_summary_of_findings_and_forest_plot(monkeypatch) -> None:
 
     at = run_page(monkeypatch, "claim", FIXTURES / "kb_sof", claim="short-term-pain")
     assert "Summary of findings" in [s.value for s in at.subheader]
-    sof = next(d.value for d in at.dataframe if "Outcome" in d.value.columns)
-    assert list(sof.columns) == ["Outcome", "№ of participants (studies)", "Certainty",
-                                 "Effect (95% CI)", "Follow-up", "What happens"]
-    assert sof.iloc[0]["№ of participants (studies)"] == "320 (2 studies; 1 more within a review)"
-    assert sof.iloc[0]["Certainty"].startswith("⊕⊕⊕◯ MODERATE [1]")
+    sof = next(b for b in html_blocks(at) if ">Outcome</th>" in b)
+    headers = re.findall(r"<th[^>]*>([^<]*)</th>", sof)
+    assert headers == ["Outcome", "№ of participants (studies)", "Certainty",
+                       "Effect (95% CI)", "Follow-up", "What happens"]
+    first_row = re.findall(r"<td[^>]*>([^<]*)</td>", sof.split("<tbody>")[1].split("</tr>")[0])
+    assert html.unescape(first_row[1]) == "320 (2 studies; 1 more within a review)"
+    assert html.unescape(first_row[2]).startswith("⊕⊕⊕◯ MODERATE [1]")
     assert "Assessors were not blinded" in texts(at)
     assert "not a systematic review" in texts(at)
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
