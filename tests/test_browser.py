@@ -61,9 +61,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(kb_dir: Path) -> Iterator[str]:
+def serve(kb_dir: Path, **env_changes: str | None) -> Iterator[str]:
+    """A Streamlit server on `kb_dir`; `env_changes` set variables (None removes one)."""
     port = free_port()
     env = {**os.environ, "KB_DIR": str(kb_dir)}
+    for name, value in env_changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.headless", "true", "--server.port", str(port),

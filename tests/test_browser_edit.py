@@ -3,14 +3,8 @@ reload, see the change and its log record. Screenshots in test-artifacts/ (git-i
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,12 +13,9 @@ import pytest
 from conftest import ROOT
 from kb.edit import read_log
 from kb.load import load_kb
+from test_browser import browser, serve, shot  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 PASSWORD = "needle-review-2026"
 CLAIM = "tight-muscles-cause-pain"
 
@@ -33,16 +24,6 @@ def expect(locator):  # playwright's assertions, imported only when a browser ru
     from playwright.sync_api import expect as pw_expect
 
     return pw_expect(locator)
-
-
-def chromium() -> str:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium",
-                      "/usr/bin/chromium-browser", shutil.which("chromium")):
-        if candidate and os.path.exists(candidate):
-            return candidate
-    if os.environ.get("KB_REQUIRE_BROWSER"):
-        pytest.fail("KB_REQUIRE_BROWSER is set but no Chromium was found")
-    pytest.skip("no Chromium installed (run scripts/ensure-chromium.sh)")
 
 
 @pytest.fixture(scope="module")
@@ -56,51 +37,7 @@ def base(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def url(base: Path) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "KB_DIR": str(base), "KB_EDIT_PASSWORD": PASSWORD}
-    env.pop("KB_EDIT", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    address = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{address}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    pytest.fail(f"streamlit did not start: {err[-2000:]}")
-                time.sleep(0.3)
-        yield address
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    path = chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    yield from serve(base, KB_EDIT_PASSWORD=PASSWORD, KB_EDIT=None)
 
 
 def idle(page) -> None:
