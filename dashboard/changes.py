@@ -7,18 +7,16 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.data import kb_dir, load
-from dashboard.ui import md_escape, page_link
+from dashboard.ui import page_link
 from dashboard.versions import since_revision
-from kb.edit import LOG_FILE, read_log, value_changes
+from kb.edit import LOG_FILE, read_log, record_changes, record_verdicts
 
 
 def log_frame(records: list[dict]) -> pd.DataFrame:
     out = []
     for r in records:
-        changes = "; ".join(f"{path}: {_short(a)} → {_short(b)}" for path, a, b in
-                            value_changes(r.get("before") or {}, r.get("after") or {}))
-        v0 = (r.get("verdict_before") or {}).get("verdict")
-        v1 = (r.get("verdict_after") or {}).get("verdict")
+        changes = "; ".join(f"{path}: {a} → {b}" for path, a, b in record_changes(r, 100))
+        v0, v1 = record_verdicts(r)
         claim = r.get("claim") or ""
         out.append({"time": r.get("time", ""), "editor": r.get("editor", ""),
                     "claim": page_link("claim", claim=claim) if claim else "",
@@ -26,15 +24,6 @@ def log_frame(records: list[dict]) -> pd.DataFrame:
                     "verdict": "" if v0 == v1 else f"{v0} → {v1}", "change": changes})
     return pd.DataFrame(out, columns=["time", "editor", "claim", "claim id", "operation",
                                       "verdict", "change"])
-
-
-def _short(value: object) -> str:
-    if value is None:
-        return "(none)"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items())
-    text = str(value)
-    return text if len(text) <= 100 else text[:97] + "…"
 
 
 def render() -> None:

@@ -34,12 +34,13 @@ from kb.edit import (
     entry_diff,
     find_studies,
     read_log,
+    record_changes,
+    record_verdicts,
     remove_link,
     save,
     set_link,
     set_override,
     set_review,
-    value_changes,
 )
 from kb.claimtext import find_claim
 from kb.load import CLAIMS_FILE
@@ -355,20 +356,11 @@ def _history(claim_id: str) -> None:
 
 def change_line(r: dict) -> str:
     """One log record as a line of Markdown (every value escaped)."""
-    changes = "; ".join(f"{md_escape(path)}: {md_escape(_short(a))} → {md_escape(_short(b))}"
-                        for path, a, b in value_changes(r.get("before") or {},
-                                                        r.get("after") or {}))
-    v0 = (r.get("verdict_before") or {}).get("verdict")
-    v1 = (r.get("verdict_after") or {}).get("verdict")
+    changes = "; ".join(f"{md_escape(path)}: {md_escape(a)} → {md_escape(b)}"
+                        for path, a, b in record_changes(r, 120))
+    v0, v1 = record_verdicts(r)
     verdict = f" · verdict {md_escape(v0)} → {md_escape(v1)}" if v0 != v1 else ""
     return (f"**{md_escape(r.get('time', ''))}** · {md_escape(r.get('editor', ''))} · "
             f"{md_escape(r.get('operation', ''))}: {changes}{verdict}")
 
 
-def _short(value: object) -> str:
-    if value is None:
-        return "(none)"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items())
-    text = str(value)
-    return text if len(text) <= 120 else text[:117] + "…"

@@ -477,7 +477,7 @@ def describe(p: Proposal) -> str:
     """What a change does, in two lines: the values it changes and the verdict after it."""
     if not p.changed:
         return f"{p.claim_id}: nothing to change"
-    parts = [f"{path}: {_show(a)} -> {_show(b)}" for path, a, b in value_changes(p.before,
+    parts = [f"{path}: {show_value(a)} -> {show_value(b)}" for path, a, b in value_changes(p.before,
                                                                                 p.after)]
     g0, g1 = p.grade_before, p.grade_after
     after = "not graded" if g1 is None else _verdict_label(g1)
@@ -500,12 +500,28 @@ def value_changes(before: Mapping[str, Any], after: Mapping[str, Any],
     return out
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any, limit: int | None = None) -> str:
+    """A logged value as text for people, cut to `limit` characters when given."""
     if value is None:
         return "(none)"
     if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
-    return str(value)
+        text = "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
+    else:
+        text = str(value)
+    return text if limit is None or len(text) <= limit else text[:limit - 1] + "…"
+
+
+def record_changes(record: Mapping[str, Any], limit: int | None = None
+                   ) -> list[tuple[str, str, str]]:
+    """A change-log record's changed values as (path, before, after) text."""
+    return [(path, show_value(a, limit), show_value(b, limit)) for path, a, b in
+            value_changes(record.get("before") or {}, record.get("after") or {})]
+
+
+def record_verdicts(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The computed verdict before and after a logged change."""
+    return ((record.get("verdict_before") or {}).get("verdict"),
+            (record.get("verdict_after") or {}).get("verdict"))
 
 
 def _verdict_label(g: Grade) -> str:
