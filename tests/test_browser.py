@@ -9,10 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -24,11 +21,11 @@ from conftest import KB_MIN, ROOT
 from kb.grading import grade_all
 from kb.load import load_kb
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from browser import CHROMIUM_ARGS, server  # noqa: E402  (benchmarks/ is not a package)
+
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 
 
 def chromium_path() -> str | None:
@@ -55,45 +52,13 @@ def browser():
         b.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def serve(kb_dir: Path, **env_changes: str | None) -> Iterator[str]:
-    """A Streamlit server on `kb_dir`; `env_changes` set variables (None removes one)."""
-    port = free_port()
-    env = {**os.environ, "KB_DIR": str(kb_dir)}
-    for name, value in env_changes.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
+    """A Streamlit server on `kb_dir` (the benchmark's), failing the test if it won't start."""
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    pytest.fail(f"streamlit did not start: {err[-2000:]}")
-                time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        with server(str(ROOT / "app.py"), str(kb_dir), **env_changes) as (url, _pid):
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
