@@ -31,7 +31,7 @@ from dashboard.ui import (
 )
 from kb.glossary import terms_in
 from kb.graph import claim_node, contradicting, neighbourhood, review_overlap
-from kb.model import Certainty, Claim
+from kb.model import Certainty, Claim, as_data
 from kb.rules import RULES
 from kb.tables import NOT_REPORTED, evidence_rows
 
@@ -219,7 +219,7 @@ def verdict(data: Loaded, claim: Claim) -> None:
             names = {"population": "Population (who)", "intervention": "Intervention (what)",
                      "comparator": "Comparator (against what)", "outcome": "Outcome (measured)"}
             st.markdown("\n".join(f"- **{names[k]}:** {md_escape(v)}"
-                                  for k, v in claim.pico.model_dump().items() if v))
+                                  for k, v in as_data(claim.pico).items() if v))
         if not claim.checkable:
             st.info(f"Not checkable: {md_escape(claim.not_checkable_reason or 'no reason given')}")
         if others := contradicting(kb, claim.id):

@@ -11,8 +11,8 @@ import hashlib
 import re
 import unicodedata
 from array import array
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -29,6 +29,9 @@ _PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")
 # Long enough that quotes opening with the same words ("the therapist ...") rarely share a
 # key, which would make anchoring quadratic; shorter quotes are searched for directly.
 PREFIX = 32
+# Up to this many quotes to count are looked up one by one rather than through an index of
+# every word of the article.
+FEW_QUOTES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,17 @@ class ArticleIndex:
     when first needed; a loaded base keeps one: `KnowledgeBase.article_index`)."""
 
     text: str
+    # How often quotes occur in this very text, as counted by an earlier load (the cache
+    # keeps them while the text's hash holds): `count_many` does not count them again.
+    known: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def _counted(self) -> dict[str, int]:
+        """Every count known or made so far (what the cache keeps for the next load)."""
+        return dict(self.known)
+
+    def counted(self) -> dict[str, int]:
+        return dict(self._counted)
 
     @cached_property
     def _norm(self) -> tuple[str, Sequence[int]]:
@@ -179,17 +193,22 @@ class ArticleIndex:
 
     def count_many(self, quotes: Iterable[str]) -> dict[str, int]:
         """`count` for many quotes at once, through the word-start index of `find_many`."""
-        norm = self._norm_text
-        needles = {quote: normalise(quote) for quote in quotes}
-        starts = self._word_starts({n[:PREFIX] for n in needles.values() if len(n) >= PREFIX})
-        out: dict[str, int] = {}
-        for quote, needle in needles.items():
-            found = 0
-            if len(needle) >= PREFIX:
-                found = sum(1 for i in starts.get(needle[:PREFIX], ())
-                            if norm.startswith(needle, i))
-            out[quote] = found or self.count(quote)
-        return out
+        counted = self._counted
+        quotes = list(dict.fromkeys(quotes))
+        needles = {quote: normalise(quote) for quote in quotes if quote not in counted}
+        if 0 < len(needles) <= FEW_QUOTES:  # a few edited claims: no need to index every word
+            counted.update((quote, self.count(quote)) for quote in needles)
+        elif needles:
+            norm = self._norm_text
+            starts = self._word_starts({n[:PREFIX] for n in needles.values()
+                                        if len(n) >= PREFIX})
+            for quote, needle in needles.items():
+                found = 0
+                if len(needle) >= PREFIX:
+                    found = sum(1 for i in starts.get(needle[:PREFIX], ())
+                                if norm.startswith(needle, i))
+                counted[quote] = found or self.count(quote)
+        return {quote: counted[quote] for quote in quotes}
 
     def count(self, quote: str) -> int:
         """How many places `find_many` gives for this quote, from the normalised text alone."""

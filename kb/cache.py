@@ -23,7 +23,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import msgspec
 import platformdirs
@@ -48,8 +48,10 @@ from kb.sources import decode, read_bytes, read_text
 # A file modified this close before it was hashed may change again within the same mtime
 # tick, so its signature is not trusted (git's "racy clean" rule).
 RACY_NS = 2_000_000_000
-_CLAIMS = TypeAdapter(list[Claim])
+_CLAIMS = TypeAdapter(tuple[Claim, ...])
 _STUDIES = TypeAdapter(dict[str, Appraisal])
+_ARTICLE = TypeAdapter(Article)
+_SETTINGS = TypeAdapter(Settings)
 
 
 def cache_dir() -> str:
@@ -119,23 +121,26 @@ class _Bib(msgspec.Struct, array_like=True):
     problems: list[Problem]
 
 
-_SECTIONS = ("doc", "claims", "studies", "lines", "bib", "problems")
+# The article (path and hash) quotes were counted in, and the counts.
+Counted = tuple[str | None, Source | None, dict[str, int]]
+
+_SECTIONS = ("doc", "claims", "studies", "lines", "bib", "problems", "quotes")
 
 
-def _sections_out(doc: ClaimsDocument, bib: Bibliography,
-                  report: Report) -> dict[str, Callable[[], bytes]]:
+def _sections_out(doc: ClaimsDocument, bib: Bibliography, report: Report,
+                  quote_counts: dict[str, int]) -> dict[str, Callable[[], bytes]]:
     """How to write each section (called one at a time, in `_SECTIONS` order)."""
     lines = doc.lines
     split = isinstance(lines, LineMap)
     encode = msgspec.msgpack.encode
     return {
         "doc": lambda: encode(_Doc(
-            doc.article.model_dump_json(exclude_unset=True).encode() if doc.article else None,
-            doc.article_path, doc.settings.model_dump_json(exclude_unset=True).encode(),
+            _ARTICLE.dump_json(doc.article, exclude_defaults=True) if doc.article else None,
+            doc.article_path, _SETTINGS.dump_json(doc.settings, exclude_defaults=True),
             list(doc.claim_positions), list(doc.invalid_claims), sorted(doc.invalid_studies),
             doc.block_hashes)),
-        "claims": lambda: _CLAIMS.dump_json(doc.claims, exclude_unset=True),
-        "studies": lambda: _STUDIES.dump_json(doc.studies, exclude_unset=True),
+        "claims": lambda: _CLAIMS.dump_json(tuple(doc.claims), exclude_defaults=True),
+        "studies": lambda: _STUDIES.dump_json(doc.studies, exclude_defaults=True),
         "lines": lambda: encode(_Lines(
             dict(lines.flat) if split else dict(lines),  # type: ignore[attr-defined]
             lines.claims if split else None,  # type: ignore[attr-defined]
@@ -145,17 +150,18 @@ def _sections_out(doc: ClaimsDocument, bib: Bibliography,
              for r in bib.references.values()],
             bib.entry_count, list(bib.problems))),
         "problems": lambda: encode(list(report)),
+        "quotes": lambda: encode(quote_counts),
     }
 
 
 def _doc_in(parts: dict[str, memoryview]) -> ClaimsDocument:
     meta = msgspec.msgpack.decode(parts["doc"], type=_Doc)
     doc = ClaimsDocument(
-        article=Article.model_validate_json(meta.article) if meta.article else None,
+        article=_ARTICLE.validate_json(meta.article) if meta.article else None,
         article_path=meta.article_path,
-        settings=Settings.model_validate_json(meta.settings),
+        settings=_SETTINGS.validate_json(meta.settings),
         studies=_STUDIES.validate_json(bytes(parts["studies"])),
-        claims=_CLAIMS.validate_json(bytes(parts["claims"])),
+        claims=list(_CLAIMS.validate_json(bytes(parts["claims"]))),
         invalid_claims=meta.invalid_claims,
         claim_positions=meta.claim_positions,
         invalid_studies=set(meta.invalid_studies),
@@ -175,6 +181,10 @@ def _bib_in(parts: dict[str, memoryview]) -> Bibliography:
     data = msgspec.msgpack.decode(parts["bib"], type=_Bib)
     refs = {row[0]: Reference(*row) for row in data.references}
     return Bibliography(refs, data.entry_count, data.problems)
+
+
+def _quotes_in(parts: dict[str, memoryview]) -> dict[str, int]:
+    return msgspec.msgpack.decode(parts["quotes"], type=dict[str, int])
 
 
 def _report_in(parts: dict[str, memoryview]) -> Report:
@@ -242,7 +252,7 @@ def _read_entry(path: str) -> tuple[Header, dict[str, memoryview]] | None:
 
 
 def _write_entry(path: str, header: Header,
-                 sections: dict[str, Callable[[], bytes]] | dict[str, memoryview]) -> None:
+                 sections: Mapping[str, Callable[[], bytes] | memoryview]) -> None:
     """Write a cache file atomically, one section at a time; any failure leaves no file."""
     tmp = None
     try:
@@ -288,9 +298,12 @@ def load_kb_cached(root: str = ".", progress: Progress = _quiet
     del claims_raw, bib_raw
     if stored is not None and bib.digest == stored[0].bib.digest:
         try:
-            if claims.digest == stored[0].claims.digest and _same_article(root, stored[0]):
+            same_article = _same_article(root, stored[0])
+            if claims.digest == stored[0].claims.digest and same_article:
                 return _warm(root, where, stored, claims, bib)
-            return _edited(root, where, stored[1], claims, raws, bib, progress)
+            counted = (stored[0].article_rel, stored[0].article, _quotes_in(stored[1])) \
+                if same_article else None
+            return _edited(root, where, stored[1], claims, raws, bib, progress, counted)
         except ValueError:  # a cache that no longer decodes (pydantic's and msgspec's errors)
             pass
     return _fresh(root, where, claims, bib, raws, progress)
@@ -312,7 +325,7 @@ def _warm(root: str, where: str, stored: tuple[Header, dict[str, memoryview]],
         text, problems = read_text(os.path.join(root, header.article_rel), header.article_rel)
         if problems:
             raise ValueError("the article text changed while it was read")
-    kb = build_kb(root, _doc_in(parts), _bib_in(parts), text)
+    kb = build_kb(root, _doc_in(parts), _bib_in(parts), text, _quotes_in(parts))
     report = _report_in(parts)
     if (claims != header.claims or bib != header.bib) and _trusted(claims) and _trusted(bib):
         # Touched, not changed: keep the new signatures, so the next load need not hash.
@@ -332,8 +345,10 @@ def _raw(root: str, name: str, source: Source, raws: dict[str, bytes | None]) ->
 
 
 def _edited(root: str, where: str, parts: dict[str, memoryview], claims: Source,
-            raws: dict[str, bytes | None], bib: Source,
-            progress: Progress) -> tuple[KnowledgeBase, Report]:
+            raws: dict[str, bytes | None], bib: Source, progress: Progress,
+            counted: Counted | None) -> tuple[KnowledgeBase, Report]:
+    """claims.yaml changed: parse the entries whose text changed, reuse the rest; quotes
+    are not counted again in an article whose text is the one they were counted in."""
     previous = _doc_in(parts)
     raw = _raw(root, CLAIMS_FILE, claims, raws)
     if raw is None:
@@ -347,7 +362,12 @@ def _edited(root: str, where: str, parts: dict[str, memoryview], claims: Source,
         changed = len(doc.block_hashes) - doc.reused
         progress(f"{CLAIMS_FILE}: {changed} changed entr{'y' if changed == 1 else 'ies'} "
                  "parsed again")
-    return _finish(root, where, doc, _bib_in(parts), claims, bib, progress)
+    # Sections that did not change are written back as they were read.
+    same = {"bib": parts["bib"]}
+    if list(doc.studies) == list(previous.studies) and all(
+            a is previous.studies[k] for k, a in doc.studies.items()):
+        same["studies"] = parts["studies"]
+    return _finish(root, where, doc, _bib_in(parts), claims, bib, progress, counted, same)
 
 
 def _fresh(root: str, where: str, claims: Source, bib: Source,
@@ -371,16 +391,29 @@ def _fresh(root: str, where: str, claims: Source, bib: Source,
 
 
 def _finish(root: str, where: str, doc: ClaimsDocument, parsed: Bibliography, claims: Source,
-            bib: Source, progress: Progress) -> tuple[KnowledgeBase, Report]:
+            bib: Source, progress: Progress, counted: Counted | None = None,
+            same: dict[str, memoryview] | None = None) -> tuple[KnowledgeBase, Report]:
     """Check the parsed sources and keep the result, unless a file changed meanwhile."""
     rel = doc.article_path
     path = article_path(root, rel) if rel is not None else None
     article = _source(path, None)[0] if path is not None else None
-    kb, report = assemble(root, doc, parsed, progress)
+    # Quotes counted in an earlier load hold for the same article file with the same hash.
+    quote_counts = counted[2] if counted is not None and article is not None and \
+        counted[1] is not None and (counted[0], counted[1].digest) == (rel, article.digest) \
+        else None
+    kb, report = assemble(root, doc, parsed, progress, quote_counts)
     stable = all(s is None or _signature(p) == s.sig for p, s in (
         (os.path.join(root, CLAIMS_FILE), claims), (os.path.join(root, BIB_FILE), bib),
         (path or "", article)))
     if stable and (article is None) == (kb.article_text is None):
         _write_entry(where, Header(code_version(), claims, bib, rel, article),
-                     _sections_out(doc, parsed, report))
+                     {**_sections_out(doc, parsed, report, _counts(kb)), **(same or {})})
     return kb, report
+
+
+def _counts(kb: KnowledgeBase) -> dict[str, int]:
+    """The quote counts the checks made, for the claims the base holds now."""
+    if kb.article_index is None:
+        return {}
+    quotes = {c.quote for c in kb.claims} | {c.quote for c in kb.invalid_claims}
+    return {q: n for q, n in kb.article_index.counted().items() if q in quotes}

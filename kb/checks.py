@@ -24,8 +24,6 @@ from kb.problems import Problem, Report, error, warning
 from kb.rules import default_certainty
 
 Check = Callable[[KnowledgeBase], Iterator[Problem]]
-# Up to this many quotes are looked up one by one rather than through a word index.
-FEW_QUOTES = 8
 # Google's ClaimReview guidance: keep claimReviewed under 75 characters (mobile display).
 SHORT_MAX_CHARS = 74
 
@@ -146,10 +144,7 @@ def check_quotes(kb: KnowledgeBase) -> Iterator[Problem]:
     if kb.invalid_claims:  # a claim with a schema error still has its quote checked
         quoted = sorted([*quoted, *((c.index, c.id, c.quote) for c in kb.invalid_claims
                                     if c.quote.strip())])
-    if len(quoted) <= FEW_QUOTES:  # a few edited claims: no need to index every word
-        found = {q: index.count(q) for _, _, q in quoted}
-    else:
-        found = index.count_many(q for _, _, q in quoted)
+    found = index.count_many(q for _, _, q in quoted)
     for idx, claim_id, quote in quoted:
         path = f"claims[{idx}].quote"
         spans = found[quote]

@@ -20,8 +20,9 @@ from sys import intern  # entries share their data paths: one string each
 from typing import Any, NamedTuple, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
+import kb.model as model_module
 from kb.model import (
     nearest_line,
     Appraisal,
@@ -32,6 +33,9 @@ from kb.model import (
     Design,
     nearest_design,
     Settings,
+    fields_of,
+    is_value_type,
+    validate,
 )
 from kb.problems import MAX_PROBLEMS, Problem, error
 from kb.sources import read_text
@@ -40,7 +44,7 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR = yaml.constructor.SafeConstructor()
 _TOP_LEVEL = ("$schema", "schema_version", "article", "settings", "studies", "claims")
 _MAX_DEPTH = 64
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 _STR_TAG = "tag:yaml.org,2002:str"
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
@@ -652,17 +656,22 @@ def _validate_item(model: type[M], raw: Any, path: str, file: str,
     if isinstance(raw, _Reused) and isinstance(raw.value, model):
         return raw.value
     try:
-        return model.model_validate(raw)
+        return validate(model, raw)
     except ValidationError as exc:
         doc.problems.extend(_problems_from(exc.errors(include_url=False), model, path, file, doc))
         return None
 
 
-def _problems_from(errors: list[Any], model: type[BaseModel], base: str, file: str,
+def _problems_from(errors: list[Any], model: type, base: str, file: str,
                    doc: ClaimsDocument) -> Iterator[Problem]:
+    # A tuple whose items failed also fails its minimum length (pydantic counts the items
+    # that validated): the items' own errors say what is wrong.
+    parents = {err["loc"][:n] for err in errors for n in range(len(err["loc"]))}
     for err in errors:
         if err.get("input") is _UNREADABLE:
             continue  # already reported where YAML read it (yaml-value)
+        if err["type"] == "too_short" and err["loc"] in parents:
+            continue
         loc = err["loc"]
         path = base + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
         kind = err["type"]
@@ -672,7 +681,7 @@ def _problems_from(errors: list[Any], model: type[BaseModel], base: str, file: s
             yield error("schema-missing", file, nearest_line(doc.lines, path),
                         f"required field '{field_name}' is missing",
                         f"add '{field_name}:' here", path=path)
-        elif kind == "extra_forbidden":
+        elif kind in ("extra_forbidden", "unexpected_keyword_argument"):
             allowed = _fields_at(model, loc[:-1])
             yield _unknown_field(file, doc, path, str(loc[-1]), allowed)
         elif kind in ("enum", "literal_error"):
@@ -681,7 +690,7 @@ def _problems_from(errors: list[Any], model: type[BaseModel], base: str, file: s
             yield _value_problem(err, path, file, line)
 
 
-def _vocabulary_problem(err: Any, model: type[BaseModel], path: str, file: str,
+def _vocabulary_problem(err: Any, model: type, path: str, file: str,
                         line: int | None) -> Problem:
     loc, given = err["loc"], err.get("input")
     choices = _choices_at(model, loc)
@@ -767,17 +776,17 @@ def _unwrap(tp: Any) -> Any:
             return tp
 
 
-def _type_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Any:
+def _type_at(model: type, loc: tuple[Any, ...]) -> Any:
     tp: Any = model
     for part in loc:
         tp = _unwrap(tp)
         origin = typing.get_origin(tp)
-        if isinstance(part, int) and origin is list:
+        if isinstance(part, int) and origin in (list, tuple):
             tp = typing.get_args(tp)[0]
         elif origin is dict:
             tp = typing.get_args(tp)[1]
-        elif isinstance(tp, type) and issubclass(tp, BaseModel):
-            fld = tp.model_fields.get(str(part))
+        elif is_value_type(tp):
+            fld = fields_of(tp).get(str(part))
             if fld is None:
                 return None
             tp = fld.annotation
@@ -786,14 +795,14 @@ def _type_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Any:
     return _unwrap(tp)
 
 
-def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, ...]:
+def _fields_at(model: type, loc: tuple[Any, ...]) -> tuple[str, ...]:
     tp = _type_at(model, loc)
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return tuple(f.alias or name for name, f in tp.model_fields.items())
+    if is_value_type(tp):
+        return tuple(f.alias or name for name, f in fields_of(tp).items())
     return ()
 
 
-def _choices_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+def _choices_at(model: type, loc: tuple[Any, ...]) -> list[str]:
     tp = _type_at(model, loc)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return [str(m.value) for m in tp]
@@ -803,6 +812,16 @@ def _choices_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of `claims.yaml`, for editors' completion and checking."""
-    schema = ClaimsFile.model_json_schema(by_alias=True)
+    schema = TypeAdapter(ClaimsFile).json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    # Properties and required fields in the order the file writes them (pydantic lists a
+    # dataclass's fields that have a `Field(...)` first).
+    for name, part in [("ClaimsFile", schema), *schema.get("$defs", {}).items()]:
+        model = getattr(model_module, name, None)
+        if is_value_type(model) and "properties" in part:
+            order = [f.alias or n for n, f in fields_of(model).items()]
+            part["properties"] = {k: part["properties"][k] for k in order
+                                  if k in part["properties"]}
+            if "required" in part:
+                part["required"] = [k for k in order if k in part["required"]]
     return schema

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from kb.claims import claim_blocks, parse_entry
-from kb.model import Claim, EvidenceLink, Override, Review
+from kb.model import Claim, EvidenceLink, Override, Review, fields_of
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -427,7 +427,7 @@ def order_of(path: Path) -> list[str]:
     level = tuple(p for p in path if not isinstance(p, int))
     model = {(): Claim, ("review",): Review, ("review", "override"): Override,
              ("evidence",): EvidenceLink}.get(level)
-    return list(model.model_fields) if model else []
+    return list(fields_of(model)) if model else []
 
 
 def _data(node: yaml.Node | None) -> Any:

@@ -20,12 +20,7 @@ from kb import exports
 from kb.anchors import sha256_text
 from kb.cache import load_kb_cached
 from kb.checks import left_to_do
-from kb.claimreview import claim_reviews
 from kb.claims import json_schema
-from kb.csl import to_csl_json
-from kb.diff import Version, VersionError, compare, load_version
-from kb.diff import as_json as diff_json
-from kb.diff import as_table as diff_table
 from kb.edit import (
     LINK_FIELDS,
     OVERRIDE_VERDICTS,
@@ -41,23 +36,11 @@ from kb.edit import (
     set_override,
     set_review,
 )
-from kb.extract import propose, recall, to_yaml
 from kb.grading import grade_all
-from kb.graph import (
-    build_graph,
-    claims_resting_on,
-    contradictions,
-    evidence_gaps,
-    orphans,
-    review_overlap,
-)
 from kb.importer import import_into, read_incoming
 from kb.load import BIB_FILE, CLAIMS_FILE, load_kb, missing_folder
 from kb.model import Certainty, KnowledgeBase, ReviewStatus, Stance
 from kb.problems import FILE_LEVEL, Report
-from kb.sof import sof_records
-from kb.report import ReportMeta, base_version, render_html, render_markdown
-from kb.scaffold import ArticleInfo, ScaffoldError, create_base, new_base_files
 from kb.sources import read_text
 from kb.text import safe_url
 from kb.writes import WriteRefused, atomic_write
@@ -117,6 +100,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    from kb.scaffold import ArticleInfo, ScaffoldError, create_base, new_base_files
     text, problems = read_text(args.article, args.article)
     if text is None:
         sys.stderr.write(Report.of(problems).render() + "\n")
@@ -177,6 +161,7 @@ def cmd_verdicts(args: argparse.Namespace) -> int:
 
 
 def cmd_sof(args: argparse.Namespace) -> int:
+    from kb.sof import sof_records
     kb, report = _load(args)
     if (code := _stop_on_errors(report)) is not None:
         return code
@@ -189,6 +174,7 @@ def cmd_sof(args: argparse.Namespace) -> int:
 
 
 def cmd_impact(args: argparse.Namespace) -> int:
+    from kb.graph import claims_resting_on
     kb, report = _load(args)
     if (code := _stop_on_errors(report)) is not None:
         return code
@@ -201,6 +187,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
 
 def cmd_overlap(args: argparse.Namespace) -> int:
+    from kb.graph import build_graph, review_overlap
     kb, report = _load(args)
     if (code := _stop_on_errors(report)) is not None:
         return code
@@ -210,6 +197,7 @@ def cmd_overlap(args: argparse.Namespace) -> int:
 
 
 def cmd_contradictions(args: argparse.Namespace) -> int:
+    from kb.graph import contradictions
     kb, report = _load(args)
     if (code := _stop_on_errors(report)) is not None:
         return code
@@ -218,6 +206,7 @@ def cmd_contradictions(args: argparse.Namespace) -> int:
 
 
 def cmd_gaps(args: argparse.Namespace) -> int:
+    from kb.graph import evidence_gaps
     kb, report = _load(args)
     if (code := _stop_on_errors(report)) is not None:
         return code
@@ -226,6 +215,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
 
 
 def cmd_orphans(args: argparse.Namespace) -> int:
+    from kb.graph import build_graph, orphans
     kb, report = _load(args)
     if (code := _stop_on_errors(report)) is not None:
         return code
@@ -234,6 +224,7 @@ def cmd_orphans(args: argparse.Namespace) -> int:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
+    from kb.graph import build_graph
     kb, report = _load(args)
     if (code := _stop_on_errors(report)) is not None:
         return code
@@ -258,6 +249,7 @@ def _today() -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from kb.report import ReportMeta, base_version, render_html, render_markdown
     kb, report = _load(args)
     if (code := _stop_on_errors(report)) is not None:
         return code
@@ -272,6 +264,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from kb.claimreview import claim_reviews
+    from kb.csl import to_csl_json
+    from kb.graph import build_graph
     kb, report = _load(args)
     if (code := _stop_on_errors(report)) is not None:
         return code
@@ -310,6 +305,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from kb.extract import propose, recall, to_yaml
     text, problems = read_text(args.article, args.article)
     if text is None:
         sys.stderr.write(Report.of(problems).render() + "\n")
@@ -383,6 +379,14 @@ def cmd_unlink(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from kb.diff import (
+        Version,
+        VersionError,
+        compare,
+        as_json as diff_json,
+        as_table as diff_table,
+        load_version,
+    )
     try:
         old = load_version(args.old, args.kb)
         if args.new is None:

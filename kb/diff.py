@@ -19,7 +19,7 @@ from kb.claims import load_claims, parse_entry
 from kb.exports import _table
 from kb.grading import Grade, grade_all
 from kb.load import BIB_FILE, CLAIMS_FILE, load_kb
-from kb.model import Claim
+from kb.model import Claim, as_data
 from kb.problems import Report
 
 
@@ -212,7 +212,7 @@ def _moved(c: ClaimChange) -> bool:
 def _links(claim: Claim | None) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for link in claim.evidence if claim else ():
-        out.setdefault(link.study, link.model_dump(mode="json", exclude_none=True))
+        out.setdefault(link.study, as_data(link, mode="json", exclude_none=True))
     return out
 
 

@@ -41,7 +41,7 @@ from kb.claimtext import (
 from kb.grading import Grade, grade
 from kb.importer import ImportPlan, import_into, read_incoming_text
 from kb.load import BIB_FILE, CLAIMS_FILE
-from kb.model import Claim, KnowledgeBase, Verdict
+from kb.model import Claim, KnowledgeBase, Verdict, as_data
 from kb.problems import Problem, Report, error
 from kb.writes import Conflict, WriteRefused, append_line, atomic_write, digest, locked
 
@@ -144,7 +144,7 @@ def set_review(base: Base, claim_id: str, status: str, *, reviewer: str | None =
     claim, entry, et = _open(base, claim_id)
     keys = ["status", "reviewer", "date", "note"]
     review = claim.review
-    before = _pick(review.model_dump(mode="json"), keys)
+    before = _pick(as_data(review, mode="json"), keys)
     if status != review.status.value:
         et.set(("review", "status"), status)
     for name, value, now in (("reviewer", reviewer, review.reviewer), ("note", note,
@@ -158,7 +158,7 @@ def set_review(base: Base, claim_id: str, status: str, *, reviewer: str | None =
     if today is not None and et.result() != entry_text(base, entry):
         et.set(("review", "date"), today)
     return _propose(base, "review", claim, entry, et, before,
-                    lambda c: _pick(c.review.model_dump(mode="json"), keys))
+                    lambda c: _pick(as_data(c.review, mode="json"), keys))
 
 
 def set_override(base: Base, claim_id: str, verdict: str, reason: str) -> Proposal:
@@ -193,7 +193,7 @@ def set_link(base: Base, claim_id: str, study: str, **values: str | None) -> Pro
         et.append(("evidence",), link)
         before: dict[str, Any] = {"link": None}
     else:
-        current = claim.evidence[at].model_dump(mode="json", exclude_none=True)
+        current = as_data(claim.evidence[at], mode="json", exclude_none=True)
         before = {"link": current}
         for name in LINK_FIELDS:
             value = values.get(name)
@@ -224,13 +224,13 @@ def _pick(data: Mapping[str, Any], keys: list[str]) -> dict[str, Any]:
 
 def _override(claim: Claim) -> dict[str, Any]:
     o = claim.review.override
-    return {"override": None if o is None else o.model_dump(mode="json")}
+    return {"override": None if o is None else as_data(o, mode="json")}
 
 
 def _link(claim: Claim, study: str) -> dict[str, Any]:
     at = _link_index(claim, study)
-    return {"link": None if at is None else claim.evidence[at].model_dump(
-        mode="json", exclude_none=True)}
+    return {"link": None if at is None else as_data(
+        claim.evidence[at], mode="json", exclude_none=True)}
 
 
 def _link_index(claim: Claim, study: str) -> int | None:

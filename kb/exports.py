@@ -11,14 +11,17 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from kb.grading import Grade
-from kb.graph import Contradiction, GapCell, ImpactRow, Overlap
 from kb.model import KnowledgeBase, LongTerm
 from kb.rules import HORIZONS
-from kb.sof import SOF_FIELDS
 from kb.tables import claim_rows
+
+if TYPE_CHECKING:  # networkx and numpy (kb.sof) load only for the exports that use them
+    import networkx as nx
+
+    from kb.graph import Contradiction, GapCell, ImpactRow, Overlap
 
 
 # The stable `kb verdicts --format json` fields, in order.
@@ -76,6 +79,8 @@ def verdicts_as(fmt: str, kb: KnowledgeBase, grades: Mapping[str, Grade]) -> str
 
 def sof_as(fmt: str, records: Sequence[Mapping[str, Any]]) -> str:
     """`kb sof`: one row per link with a finding (JSON keeps downgrades as objects)."""
+    from kb.sof import SOF_FIELDS
+
     if fmt == "json":
         return json.dumps(list(records), indent=2, ensure_ascii=False)
 
@@ -152,6 +157,8 @@ def gaps_as(fmt: str, matrix: Mapping[str, Mapping[str, GapCell]]) -> str:
 
 
 def graph_as(fmt: str, graph: nx.DiGraph) -> str:
+    import networkx as nx
+
     if fmt == "json":
         return json.dumps(nx.node_link_data(graph, edges="links"), indent=2, ensure_ascii=False)
     buf = io.BytesIO()

@@ -11,6 +11,7 @@ Query functions take a graph or knowledge base and return plain data without mut
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+import dataclasses
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -146,7 +147,7 @@ class ImpactRow:
 
 
 def without_study(claim: Claim, key: str) -> Claim:
-    return claim.model_copy(update={"evidence": [e for e in claim.evidence if e.study != key]})
+    return dataclasses.replace(claim, evidence=tuple(e for e in claim.evidence if e.study != key))
 
 
 def claims_resting_on(kb: KnowledgeBase, key: str, report: Report | None = None,

@@ -11,7 +11,7 @@ import dataclasses
 import difflib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 
 from kb.bibliography import Bibliography, load_bibliography
@@ -79,9 +79,10 @@ def read_article(root: str, doc: ClaimsDocument) -> tuple[str | None, list[Probl
     return read_text(path, rel)
 
 
-def build_kb(root: str, doc: ClaimsDocument, bib: Bibliography,
-             article_text: str | None) -> KnowledgeBase:
-    """The knowledge base made of parsed sources (no checks)."""
+def build_kb(root: str, doc: ClaimsDocument, bib: Bibliography, article_text: str | None,
+             quote_counts: Mapping[str, int] | None = None) -> KnowledgeBase:
+    """The knowledge base made of parsed sources (no checks); `quote_counts`: how often
+    quotes occur in this very article text, when an earlier load counted them."""
     return KnowledgeBase(
         root=root,
         article=doc.article,
@@ -94,15 +95,18 @@ def build_kb(root: str, doc: ClaimsDocument, bib: Bibliography,
         claim_positions=tuple(doc.claim_positions),
         lines=doc.lines,
         invalid_studies=frozenset(doc.invalid_studies),
+        quote_counts=quote_counts or {},
     )
 
 
 def assemble(root: str, doc: ClaimsDocument, bib: Bibliography,
-             progress: Progress = _quiet) -> tuple[KnowledgeBase, Report]:
-    """Join the parsed sources with the article text and run the cross-file checks."""
+             progress: Progress = _quiet, quote_counts: Mapping[str, int] | None = None
+             ) -> tuple[KnowledgeBase, Report]:
+    """Join the parsed sources with the article text and run the cross-file checks
+    (`quote_counts`: see `build_kb`; the caller vouches that the text is the same)."""
     article_text, text_problems = read_article(root, doc)
     problems: list[Problem] = [*doc.problems, *bib.problems, *text_problems]
-    kb = build_kb(root, doc, bib, article_text)
+    kb = build_kb(root, doc, bib, article_text, quote_counts)
     if doc.article is not None or doc.claims or doc.studies:
         # Cross-file checks would only echo an unreadable claims file as noise.
         progress("checking claims against the bibliography and the article")

@@ -1,6 +1,6 @@
 """The data contract: vocabularies, the claims-file schema and the loaded knowledge base.
 
-Pydantic models here are both the validation schema of `claims.yaml` (exported as JSON
+Pydantic dataclasses here are both the validation schema of `claims.yaml` (exported as JSON
 Schema by `kb schema`) and the immutable values the rest of the library works on. No I/O.
 """
 
@@ -12,14 +12,16 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 from pydantic_core import PydanticCustomError
 
 from kb.anchors import ArticleIndex
 
 SCHEMA_VERSION = 1
+V = TypeVar("V")
 
 
 class Design(enum.StrEnum):
@@ -411,13 +413,39 @@ Key = Annotated[str, Field(min_length=1, pattern=r"^[^\s,{}]+$")]
 ClaimId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+# The values of the schema: immutable, slotted pydantic dataclasses (validated by
+# pydantic-core, one object each, no per-instance dict: a 1000x base is a few hundred
+# thousand of them), lists as tuples. Fields are keyword-only, so their order is the file's.
+_value = pydantic_dataclass(frozen=True, slots=True, kw_only=True,
+                            config=ConfigDict(extra="forbid", use_enum_values=False))
+
+
+def validate(model: type[V], raw: Any) -> V:
+    """`raw` (plain data, e.g. parsed YAML) as a `model` value; raises pydantic's
+    ValidationError, whose errors `kb.claims` turns into located problems."""
+    return model.__pydantic_validator__.validate_python(raw)  # type: ignore[attr-defined]
+
+
+def as_data(value: Any, **options: Any) -> Any:
+    """A value of the schema as plain data (pydantic's serializer: `mode="json"` for JSON
+    types, `exclude_none=True` to leave out what is not set)."""
+    return type(value).__pydantic_serializer__.to_python(value, **options)
+
+
+def is_value_type(tp: Any) -> bool:
+    """Whether `tp` is one of the schema's value classes (a pydantic dataclass)."""
+    return isinstance(tp, type) and hasattr(tp, "__pydantic_fields__")
+
+
+def fields_of(model: type) -> dict[str, Any]:
+    """A value class's fields (name -> pydantic FieldInfo), in the file's order."""
+    return model.__pydantic_fields__  # type: ignore[attr-defined]
 
 
 # --- claims.yaml --------------------------------------------------------------------------
 
-class Article(_Strict):
+@_value
+class Article:
     """The article under review, as published."""
 
     id: ClaimId
@@ -442,7 +470,8 @@ class QualityTool(enum.StrEnum):
     OTHER = "other"
 
 
-class Quality(_Strict):
+@_value
+class Quality:
     """Risk of bias (RoB 2 terms) or review confidence (AMSTAR 2 terms), as the source states."""
 
     tool: QualityTool
@@ -458,16 +487,18 @@ QUALITY_RATINGS: dict[QualityTool, tuple[str, ...]] = {
 }
 
 
-class Verification(_Strict):
+@_value
+class Verification:
     """Where a study's record was read and checked."""
 
     url: Annotated[str, Field(pattern=WEB_URL)]
     date: dt.date
-    fields: list[str] = Field(default_factory=list)
+    fields: tuple[str, ...] = ()
     note: str | None = None
 
 
-class Appraisal(_Strict):
+@_value
+class Appraisal:
     """The knowledge base's appraisal of one cited study, keyed by its BibTeX key."""
 
     design: Design
@@ -478,7 +509,7 @@ class Appraisal(_Strict):
     comparator: str | None = None
     follow_up: Duration | None = Field(None, description="Longest follow-up reported.")
     quality: Quality | None = None
-    includes: list[Key] = Field(default_factory=list,
+    includes: tuple[Key, ...] = Field((),
                                 description="Included studies that are also in the bibliography.")
     summary: str | None = None
     checked: dt.date | None = Field(None, description=(
@@ -486,14 +517,15 @@ class Appraisal(_Strict):
     caveat: str | None = Field(None, description=(
         "What the stored records did not show (a truncated abstract, a field from a secondary "
         "source), so readers know the limits of the appraisal."))
-    verified: list[Verification] = Field(min_length=1)
+    verified: tuple[Verification, ...] = Field(min_length=1)
 
     @property
     def follow_up_weeks(self) -> float | None:
         return None if self.follow_up is None else parse_duration(self.follow_up)
 
 
-class Pico(_Strict):
+@_value
+class Pico:
     population: str | None = None
     intervention: str | None = None
     comparator: str | None = None
@@ -521,7 +553,8 @@ class EffectMeasure(enum.StrEnum):
         return 1.0 if self.is_ratio else 0.0
 
 
-class Effect(_Strict):
+@_value
+class Effect:
     """The effect a link reports, as read in a stored record (`source`)."""
 
     measure: EffectMeasure
@@ -568,7 +601,8 @@ class UpgradeDomain(enum.StrEnum):
     PLAUSIBLE_CONFOUNDING = "plausible-confounding"
 
 
-class Downgrade(_Strict):
+@_value
+class Downgrade:
     """A GRADE domain that lowered the certainty of a link, and why."""
 
     domain: DowngradeDomain
@@ -576,7 +610,8 @@ class Downgrade(_Strict):
     reason: Text
 
 
-class Upgrade(_Strict):
+@_value
+class Upgrade:
     """A GRADE domain that raised the certainty of (observational) evidence, and why."""
 
     domain: UpgradeDomain
@@ -584,7 +619,8 @@ class Upgrade(_Strict):
     reason: Text
 
 
-class EvidenceLink(_Strict):
+@_value
+class EvidenceLink:
     """One study bearing on one claim."""
 
     study: Key
@@ -601,8 +637,8 @@ class EvidenceLink(_Strict):
     participants: int | None = Field(None, ge=1, description=(
         "Number analysed in the comparison the link is about."))
     effect: Effect | None = None
-    downgrades: list[Downgrade] = Field(default_factory=list)
-    upgrades: list[Upgrade] = Field(default_factory=list)
+    downgrades: tuple[Downgrade, ...] = ()
+    upgrades: tuple[Upgrade, ...] = ()
     checked: dt.date | None = Field(None, description=(
         "When the note was last re-verified against its record."))
 
@@ -634,12 +670,14 @@ def expected_certainty(design: Design, link: EvidenceLink) -> Certainty | None:
     return Certainty.from_rank(rank)
 
 
-class Override(_Strict):
+@_value
+class Override:
     verdict: Verdict
     rationale: str | None = None
 
 
-class Review(_Strict):
+@_value
+class Review:
     status: ReviewStatus = ReviewStatus.DRAFT
     reviewer: str | None = None
     date: dt.date | None = None
@@ -647,7 +685,8 @@ class Review(_Strict):
     override: Override | None = None
 
 
-class Claim(_Strict):
+@_value
+class Claim:
     """One statement of the article, anchored to its exact words."""
 
     id: ClaimId
@@ -665,14 +704,15 @@ class Claim(_Strict):
         "harms over time (the long-term flag applies to it) and a state-of-evidence claim one "
         "asserting that long-term evidence is lacking (graded from the base by the "
         "state-of-evidence rules)."))
-    evidence: list[EvidenceLink] = Field(default_factory=list)
-    contradicts: list[ClaimId] = Field(default_factory=list, description=(
+    evidence: tuple[EvidenceLink, ...] = ()
+    contradicts: tuple[ClaimId, ...] = Field((), description=(
         "Ids of other claims of the same article that assert the opposite about the same "
         "outcome (the article contradicts itself)."))
     review: Review = Field(default_factory=Review)
 
 
-class Settings(_Strict):
+@_value
+class Settings:
     """Per-knowledge-base thresholds of the verdict rules (see `kb.rules`)."""
 
     short_term_weeks: float = Field(12, gt=0, description=(
@@ -690,18 +730,18 @@ class Settings(_Strict):
         "stronger refutation counts; stronger refutation always makes it 'contradicted')."))
 
 
-class ClaimsFile(_Strict):
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict(
+    extra="forbid", populate_by_name=True,
+    title="Evidence-review knowledge base: claims.yaml"))
+class ClaimsFile:
     """Top level of `claims.yaml`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
-                              title="Evidence-review knowledge base: claims.yaml")
 
     schema_: str | None = Field(None, alias="$schema")
     schema_version: int = SCHEMA_VERSION
     article: Article
     settings: Settings = Field(default_factory=Settings)
     studies: dict[Key, Appraisal] = Field(default_factory=dict)
-    claims: list[Claim] = Field(default_factory=list)
+    claims: tuple[Claim, ...] = ()
 
 
 # --- the loaded knowledge base -------------------------------------------------------------
@@ -764,6 +804,8 @@ class KnowledgeBase:
     lines: Mapping[str, int] = field(default_factory=dict)
     claims_file: str = "claims.yaml"
     bib_file: str = "references.bib"
+    # Quote -> occurrences in `article_text`, known from an earlier load of the same text.
+    quote_counts: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def claim(self, claim_id: str) -> Claim | None:
         return self._claims_by_id.get(claim_id)
@@ -778,7 +820,8 @@ class KnowledgeBase:
     @cached_property
     def article_index(self) -> ArticleIndex | None:
         """The article text prepared for quote look-ups, built once per loaded base."""
-        return None if self.article_text is None else ArticleIndex(self.article_text)
+        return None if self.article_text is None else ArticleIndex(self.article_text,
+                                                                   self.quote_counts)
 
     def claims_with_index(self) -> Iterator[tuple[int, Claim]]:
         """Each valid claim with its position in the file, for data paths like claims[3]."""

@@ -9,9 +9,9 @@ trials and reviews: immediate (within a day), short-term (up to 3 months), inter
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from kb.model import (
     GRADE_START,
@@ -233,7 +233,7 @@ def with_certainty(link: EvidenceLink, appraisal: Appraisal | None) -> EvidenceL
     """The link as graded: with its default certainty filled in when the editor gave none."""
     if link.certainty is not None or link.stance is Stance.CONTEXT:
         return link
-    return link.model_copy(update={"certainty": default_certainty(link, appraisal)[0]})
+    return dataclasses.replace(link, certainty=default_certainty(link, appraisal)[0])
 
 
 @dataclass(frozen=True)
@@ -241,20 +241,18 @@ class Side:
     """The links of one stance: distinct studies and the best certainty among them."""
 
     links: tuple[EvidenceLink, ...] = ()
+    studies: tuple[str, ...] = ()
+    best: Certainty | None = None
+    rank: int = 0
 
-    # Cached: the rules ask for these repeatedly while grading thousands of claims.
-    @cached_property
-    def studies(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(link.study for link in self.links))
-
-    @cached_property
-    def best(self) -> Certainty | None:
-        return max((link.certainty for link in self.links if link.certainty is not None),
-                   key=lambda c: c.rank, default=None)
-
-    @cached_property
-    def rank(self) -> int:
-        return self.best.rank if self.best else 0
+    @classmethod
+    def of(cls, links: tuple[EvidenceLink, ...]) -> Side:
+        if not links:
+            return _NO_LINKS
+        best = max((link.certainty for link in links if link.certainty is not None),
+                   key=_RANK.__getitem__, default=None)
+        return cls(links, tuple(dict.fromkeys(link.study for link in links)), best,
+                   _RANK[best] if best is not None else 0)
 
     def strongest(self) -> tuple[EvidenceLink, ...]:
         """The links at this side's best certainty, which drive a verdict."""
@@ -266,16 +264,21 @@ class Side:
             if link.certainty is not None and link.certainty.rank >= certainty.rank))
 
 
+_NO_LINKS = Side()
+_RANK = {c: c.rank for c in Certainty}
+_STANCES = tuple(Stance)
+
+
 @dataclass(frozen=True)
 class Evidence:
     """What the rules look at for one claim."""
 
     claim: Claim
     settings: Settings
-    supports: Side = Side()
-    refutes: Side = Side()
-    mixed: Side = Side()
-    context: Side = Side()
+    supports: Side = _NO_LINKS
+    refutes: Side = _NO_LINKS
+    mixed: Side = _NO_LINKS
+    context: Side = _NO_LINKS
     long_term_support: tuple[str, ...] = ()
     long_term_any: tuple[str, ...] = ()  # trials or reviews at the long-term horizon, any stance
     # State-of-evidence claims about long-term evidence only (see `about_long_term_evidence`):
@@ -289,17 +292,18 @@ class Evidence:
         """What the rules see; `facts` (the whole base's, from `literature_facts`) is used by
         state-of-evidence claims, which otherwise see only their own links."""
         studies = studies or {}
-        by: dict[Stance, list[EvidenceLink]] = {s: [] for s in Stance}
+        by: dict[Stance, list[EvidenceLink]] = {s: [] for s in _STANCES}
         for link in claim.evidence:
             by[link.stance].append(with_certainty(link, studies.get(link.study)))
-        def long_term_of(stances: tuple[Stance, ...]) -> tuple[str, ...]:
-            return tuple(dict.fromkeys(
-                link.study for st in stances for link in by[st]
-                if (a := studies.get(link.study)) is not None and a.design.is_systematic_or_trial
-                and link_horizon(link, a, settings) == "long-term"))
-        long_term = long_term_of((Stance.SUPPORTS,))
+        # Trials and systematic reviews at the long-term horizon, supporting ones first.
+        at_long_term = [
+            link for st in (Stance.SUPPORTS, Stance.REFUTES, Stance.MIXED) for link in by[st]
+            if (a := studies.get(link.study)) is not None and a.design.is_systematic_or_trial
+            and link_horizon(link, a, settings) == "long-term"]
+        long_term = tuple(dict.fromkeys(
+            link.study for link in at_long_term if link.stance is Stance.SUPPORTS))
         extra: dict[str, object] = {
-            "long_term_any": long_term_of((Stance.SUPPORTS, Stance.REFUTES, Stance.MIXED))}
+            "long_term_any": tuple(dict.fromkeys(link.study for link in at_long_term))}
         if about_long_term_evidence(claim):
             def reviews(stance: Stance) -> tuple[EvidenceLink, ...]:
                 return tuple(link for link in by[stance]
@@ -307,9 +311,9 @@ class Evidence:
             extra |= {"facts": facts or literature_facts([claim], studies, settings),
                       "reviews_scarce": reviews(Stance.SUPPORTS),
                       "reviews_against": reviews(Stance.REFUTES)}
-        return cls(claim, settings, Side(tuple(by[Stance.SUPPORTS])),
-                   Side(tuple(by[Stance.REFUTES])), Side(tuple(by[Stance.MIXED])),
-                   Side(tuple(by[Stance.CONTEXT])), long_term, **extra)  # type: ignore[arg-type]
+        return cls(claim, settings, Side.of(tuple(by[Stance.SUPPORTS])),
+                   Side.of(tuple(by[Stance.REFUTES])), Side.of(tuple(by[Stance.MIXED])),
+                   Side.of(tuple(by[Stance.CONTEXT])), long_term, **extra)  # type: ignore[arg-type]
 
     @property
     def substantive(self) -> bool:

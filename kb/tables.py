@@ -16,6 +16,8 @@ from kb.model import Claim, EvidenceLink, InvalidClaim, KnowledgeBase, Stance
 from kb.rules import link_certainty, link_horizon, link_weeks
 from kb.text import doi_url, pubmed_url, short_citation
 
+_STANCES = tuple(Stance)
+
 NOT_REPORTED = "not reported"
 SHORT_STATEMENT = 60
 
@@ -69,7 +71,7 @@ def claim_rows(kb: KnowledgeBase, grades: Mapping[str, Grade]) -> list[dict[str,
         c = claims.get(claim_id)
         quote, statement = _texts(c, invalid.get(claim_id))
         links = c.evidence if c else []
-        counts = {s: 0 for s in Stance}
+        counts = dict.fromkeys(_STANCES, 0)
         for link in links:
             counts[link.stance] += 1
         rows.append({

@@ -271,3 +271,49 @@ def test_reading_a_read_only_base_writes_nothing_there(tmp_path: Path) -> None:
         assert {p: p.stat().st_mtime_ns for p in files(kb_dir)} == before
     finally:
         kb_dir.chmod(0o755)
+
+
+def _bundled(tmp_path: Path) -> Path:
+    kb_dir = tmp_path / "bundled"
+    kb_dir.mkdir()
+    for name in ("claims.yaml", "references.bib", "dry-needling-article.txt"):
+        shutil.copy(ROOT / name, kb_dir / name)
+    return kb_dir
+
+
+def test_quote_counts_are_reused_only_for_the_same_article(tmp_path: Path) -> None:
+    """An edit of claims.yaml reuses the quote counts of the article they were counted in;
+    a changed article, or claims pointing at another text, gets its quotes counted again."""
+    kb_dir = _bundled(tmp_path)
+    (kb, _), _ = load(kb_dir)
+    assert kb.article_index is not None
+    counted = Path(cache_file(str(kb_dir))).read_bytes()
+    claims = kb_dir / "claims.yaml"
+    text = claims.read_text(encoding="utf-8")
+    quote = kb.claims[0].quote
+    # An edit of a statement: the counts come from the cache and the result is the plain one.
+    claims.write_text(text.replace(kb.claims[0].statement, "Edited statement.", 1),
+                      encoding="utf-8")
+    loaded, said = load(kb_dir)
+    assert any("parsed again" in s for s in said)
+    assert same(loaded, load_kb(str(kb_dir)))
+    assert loaded[0].quote_counts and loaded[0].quote_counts[quote] == 1
+    assert Path(cache_file(str(kb_dir))).read_bytes() != counted
+    # The article changes (the first quote's words go) while claims.yaml is edited too.
+    article = kb_dir / "dry-needling-article.txt"
+    words = " ".join(quote.split()[:4])
+    article.write_text(article.read_text(encoding="utf-8").replace(words, "Other words"),
+                       encoding="utf-8")
+    claims.write_text(text.replace(kb.claims[0].statement, "Edited again.", 1),
+                      encoding="utf-8")
+    loaded, _ = load(kb_dir)
+    assert same(loaded, load_kb(str(kb_dir)))
+    assert "claim-quote-not-found" in [p.code for p in loaded[1].errors]
+    # Claims pointing at another file with other text: counted in that text.
+    other = kb_dir / "other.txt"
+    other.write_text("Nothing the claims quote.\n", encoding="utf-8")
+    claims.write_text(text.replace("text: dry-needling-article.txt", "text: other.txt", 1),
+                      encoding="utf-8")
+    loaded, _ = load(kb_dir)
+    assert same(loaded, load_kb(str(kb_dir)))
+    assert sum(p.code == "claim-quote-not-found" for p in loaded[1].errors) == len(kb.claims)

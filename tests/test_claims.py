@@ -62,7 +62,7 @@ def test_minimal_base_loads_clean() -> None:
     kb, report = load_kb(str(KB_MIN))
     assert report.valid and not report.warnings
     assert [c.id for c in kb.claims] == ["very-safe", "short-term-pain", "long-term-unknown"]
-    assert kb.studies["gamma2021review"].includes == ["alpha2020trial"]
+    assert kb.studies["gamma2021review"].includes == ("alpha2020trial",)
 
 
 def test_python_tag_is_never_executed(tmp_path: Path) -> None:

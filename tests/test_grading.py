@@ -21,6 +21,7 @@ from kb.model import (
     Settings,
     Stance,
     Verdict,
+    validate,
 )
 from kb.rules import RULES
 
@@ -28,7 +29,7 @@ VERIFIED = [{"url": "https://example.org/x", "date": "2026-11-01"}]
 
 
 def study(design: str = "rct", follow_up: str | None = "12 weeks") -> Appraisal:
-    return Appraisal.model_validate({"design": design, "follow_up": follow_up,
+    return validate(Appraisal, {"design": design, "follow_up": follow_up,
                                      "verified": VERIFIED})
 
 
@@ -171,7 +172,7 @@ def test_adding_high_certainty_support_never_lowers_a_verdict(links, key) -> Non
 @given(links_strategy)
 def test_removing_every_link_gives_no_evidence(links) -> None:
     c = claim(*links)
-    assert grade(c.model_copy(update={"evidence": []}), STUDIES).verdict is Verdict.NO_EVIDENCE
+    assert grade(dataclasses.replace(c, evidence=()), STUDIES).verdict is Verdict.NO_EVIDENCE
 
 
 @settings(max_examples=200, deadline=None)

@@ -8,7 +8,7 @@ import pytest
 from conftest import make_kb
 from kb.grading import grade
 from kb.load import load_kb
-from kb.model import Appraisal, Certainty, Claim, Design, EvidenceLink, nearest_design
+from kb.model import Appraisal, Certainty, Claim, Design, EvidenceLink, nearest_design, validate
 from kb.model import GRADE_START
 from kb.rules import default_certainty, link_certainty, starting_certainty
 
@@ -16,12 +16,12 @@ VERIFIED = [{"url": "https://example.org/x", "date": "2026-11-01"}]
 
 
 def appraisal(design: str, quality: dict | None = None) -> Appraisal:
-    return Appraisal.model_validate({"design": design, "verified": VERIFIED,
+    return validate(Appraisal, {"design": design, "verified": VERIFIED,
                                      **({"quality": quality} if quality else {})})
 
 
 def link(stance: str = "supports", **extra: object) -> EvidenceLink:
-    return EvidenceLink.model_validate({"study": "s", "stance": stance, "note": "n", **extra})
+    return validate(EvidenceLink, {"study": "s", "stance": stance, "note": "n", **extra})
 
 
 @pytest.mark.parametrize("design, expected", [
@@ -98,7 +98,7 @@ def test_editor_certainty_wins_and_context_needs_none() -> None:
 
 def test_grading_uses_the_default() -> None:
     studies = {"s": appraisal("rct"), "t": appraisal("cohort")}
-    claim = Claim.model_validate({
+    claim = validate(Claim, {
         "id": "c", "quote": "q", "statement": "s", "kind": "efficacy",
         "evidence": [{"study": "s", "stance": "supports", "note": "n"},
                      {"study": "t", "stance": "supports", "note": "n"},
@@ -154,4 +154,4 @@ def test_short_form_and_contradicts_are_checked(tmp_path) -> None:
     assert ("claim-short-long", "claims[0].short") in codes
     assert ("claim-contradicts-unknown", "claims[0].contradicts[1]") in codes
     assert not any(p.path == "claims[0].contradicts[0]" for p in report.problems)
-    assert kb.claims[0].contradicts == ["short-term-pain", "no-such-claim"]
+    assert kb.claims[0].contradicts == ("short-term-pain", "no-such-claim")

@@ -14,7 +14,8 @@ from kb.claimreview import claim_reviews
 from kb.cli import main
 from kb.grading import grade, grade_all
 from kb.load import load_kb
-from kb.model import Appraisal, Claim, ClaimKind, EvidenceLink, LongTerm, Verdict
+from kb.model import (Appraisal, Claim, ClaimKind, EvidenceLink, LongTerm, Verdict,
+                      as_data, validate)
 from kb.report import ReportMeta, render_html, render_markdown
 from kb.rules import LONG_TERM_SCOPE, long_term_applies
 
@@ -109,7 +110,7 @@ def test_impact_drill_regrades_from_the_base_without_the_study(tmp_path: Path) -
 
 
 VERIFIED = [{"url": "https://example.org/x", "date": "2026-11-01"}]
-STUDIES = {"t": Appraisal.model_validate({"design": "rct", "follow_up": "12 weeks",
+STUDIES = {"t": validate(Appraisal, {"design": "rct", "follow_up": "12 weeks",
                                           "verified": VERIFIED})}
 
 
@@ -137,7 +138,7 @@ def test_three_valued_flag_per_claim_kind(kind: str, horizon: str | None,
     c = one(kind, horizon)
     assert grade(c, STUDIES).long_term is expected
     assert long_term_applies(c) is (expected is not LongTerm.NOT_APPLICABLE)
-    long = {"t": Appraisal.model_validate({**STUDIES["t"].model_dump(), "follow_up": "2 years"})}
+    long = {"t": validate(Appraisal, {**as_data(STUDIES["t"]), "follow_up": "2 years"})}
     if expected is LongTerm.LACKING and kind != "state-of-evidence":
         assert grade(c, long).long_term is LongTerm.HAS_LONG_TERM_EVIDENCE
     assert grade(one(kind, horizon, checkable=False), STUDIES).long_term is (
@@ -162,8 +163,8 @@ def test_verdict_carries_its_time_frame() -> None:
                            "There is no evidence beyond.")
     assert "The supporting evidence covers follow-up for up to 12 weeks." in g.reason
     # Very low certainty: no time frame is claimed.
-    weak = Claim.model_validate({**c.model_dump(), "evidence": [
-        {**e.model_dump(), "certainty": "very-low"} for e in c.evidence]})
+    weak = validate(Claim, {**as_data(c), "evidence": [
+        {**as_data(e), "certainty": "very-low"} for e in c.evidence]})
     assert grade(weak, studies).covers_weeks is None
 
 
