@@ -17,7 +17,7 @@ import streamlit as st
 from kb.grading import Grade, grade_all
 from kb.graph import build_graph
 from kb.anchors import Span
-from kb.cache import load_kb_cached
+from kb.cache import load_graded
 from kb.library import Entry, Library, find_library
 from kb.load import BIB_FILE, CLAIMS_FILE
 from kb.model import KnowledgeBase
@@ -121,8 +121,7 @@ class Loaded:
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the knowledge base…")
 def _load(root: str, content_hash: str) -> Loaded:
-    kb, report = load_kb_cached(root)
-    data = Loaded(kb, report, grade_all(kb, report))
+    data = Loaded(*load_graded(root))
     # What every page needs is built once per base, here, not by the first page that asks.
     for part in ("claim_rows", "short_statements", "citing", "graph"):
         getattr(data, part)

@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 from collections.abc import Callable, Mapping
+from typing import BinaryIO
 
 import msgspec
 import platformdirs
@@ -41,8 +42,22 @@ from kb.load import (
     build_kb,
     load_kb,
 )
-from kb.model import Appraisal, Article, Claim, InvalidClaim, KnowledgeBase, Reference, Settings
+from kb.grading import Grade, grade_all
+from kb.model import (
+    Appraisal,
+    Article,
+    Certainty,
+    Claim,
+    EvidenceLink,
+    InvalidClaim,
+    KnowledgeBase,
+    LongTerm,
+    Reference,
+    Settings,
+    Verdict,
+)
 from kb.problems import Problem, Report
+from kb.rules import with_certainty
 from kb.sources import decode, read_bytes, read_text
 
 # A file modified this close before it was hashed may change again within the same mtime
@@ -254,17 +269,29 @@ def _read_entry(path: str) -> tuple[Header, dict[str, memoryview]] | None:
 def _write_entry(path: str, header: Header,
                  sections: Mapping[str, Callable[[], bytes] | memoryview]) -> None:
     """Write a cache file atomically, one section at a time; any failure leaves no file."""
+    def write(fh: BinaryIO) -> None:
+        for name in ("header", *_SECTIONS):
+            part = msgspec.msgpack.encode(header) if name == "header" else sections[name]
+            blob = part() if callable(part) else part
+            fh.write(len(blob).to_bytes(8, "little"))
+            fh.write(blob)
+            del blob
+    _write_file(path, write)
+
+
+def _write_entry_bytes(path: str, blob: bytes) -> None:
+    _write_file(path, lambda fh: fh.write(blob))
+
+
+def _write_file(path: str, write: Callable[[BinaryIO], object]) -> None:
+    """Write a file of the cache atomically; any failure leaves no file. (A cache file is
+    ours, not the user's: no fsync, no lock; a torn one fails to decode and is ignored.)"""
     tmp = None
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".base-", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".kb-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            for name in ("header", *_SECTIONS):
-                part = msgspec.msgpack.encode(header) if name == "header" else sections[name]
-                blob = part() if callable(part) else part
-                fh.write(len(blob).to_bytes(8, "little"))
-                fh.write(blob)
-                del blob
+            write(fh)
         os.replace(tmp, path)
     except OSError:  # a read-only or full cache folder: the next load parses again
         if tmp is not None:
@@ -284,15 +311,42 @@ def load_kb_cached(root: str = ".", progress: Progress = _quiet
     --------
     >>> kb, report = load_kb_cached(".")    # doctest: +SKIP
     """
+    kb, report, _ = _load(root, progress)
+    return kb, report
+
+
+def load_graded(root: str = ".", progress: Progress = _quiet
+                ) -> tuple[KnowledgeBase, Report, dict[str, Grade]]:
+    """`load_kb_cached` and `kb.grading.grade_all`: the grades of files graded before are
+    read back (a small file beside the cache file, keyed on the same content)."""
+    kb, report, key = _load(root, progress)
+    grades = _grades_in(key, kb) if key is not None else None
+    if grades is None:
+        grades = grade_all(kb, report)
+        if key is not None:
+            _write_grades(root, key, kb, grades)
+    return kb, report, grades
+
+
+Loaded = tuple[KnowledgeBase, Report, "str | None"]  # the key: what the base was loaded from
+
+
+def _key(header: Header) -> str:
+    article = header.article.digest if header.article is not None else "-"
+    return ":".join((header.code, header.claims.digest, header.bib.digest, article,
+                     header.article_rel or "-"))
+
+
+def _load(root: str, progress: Progress) -> Loaded:
     if not os.path.isdir(root):
-        return load_kb(root, progress)
+        return (*load_kb(root, progress), None)
     where = cache_file(root)
     stored = _read_entry(where)
     entry = stored[0] if stored else None
     claims, claims_raw = _source(os.path.join(root, CLAIMS_FILE), entry and entry.claims)
     bib, bib_raw = _source(os.path.join(root, BIB_FILE), entry and entry.bib)
     if claims is None or bib is None:
-        return load_kb(root, progress)  # a missing or unreadable file: reported as usual
+        return (*load_kb(root, progress), None)  # a missing or unreadable file: as usual
     # Held here only until parsed: the parsers take them out, so they are freed early.
     raws = {CLAIMS_FILE: claims_raw, BIB_FILE: bib_raw}
     del claims_raw, bib_raw
@@ -318,7 +372,7 @@ def _same_article(root: str, entry: Header) -> bool:
 
 
 def _warm(root: str, where: str, stored: tuple[Header, dict[str, memoryview]],
-          claims: Source, bib: Source) -> tuple[KnowledgeBase, Report]:
+          claims: Source, bib: Source) -> Loaded:
     header, parts = stored
     text = None
     if header.article is not None and header.article_rel is not None:
@@ -330,7 +384,7 @@ def _warm(root: str, where: str, stored: tuple[Header, dict[str, memoryview]],
     if (claims != header.claims or bib != header.bib) and _trusted(claims) and _trusted(bib):
         # Touched, not changed: keep the new signatures, so the next load need not hash.
         _write_entry(where, msgspec.structs.replace(header, claims=claims, bib=bib), parts)
-    return kb, report
+    return kb, report, _key(header)
 
 
 def _raw(root: str, name: str, source: Source, raws: dict[str, bytes | None]) -> bytes | None:
@@ -346,7 +400,7 @@ def _raw(root: str, name: str, source: Source, raws: dict[str, bytes | None]) ->
 
 def _edited(root: str, where: str, parts: dict[str, memoryview], claims: Source,
             raws: dict[str, bytes | None], bib: Source, progress: Progress,
-            counted: Counted | None) -> tuple[KnowledgeBase, Report]:
+            counted: Counted | None) -> Loaded:
     """claims.yaml changed: parse the entries whose text changed, reuse the rest; quotes
     are not counted again in an article whose text is the one they were counted in."""
     previous = _doc_in(parts)
@@ -371,11 +425,11 @@ def _edited(root: str, where: str, parts: dict[str, memoryview], claims: Source,
 
 
 def _fresh(root: str, where: str, claims: Source, bib: Source,
-           raws: dict[str, bytes | None], progress: Progress) -> tuple[KnowledgeBase, Report]:
+           raws: dict[str, bytes | None], progress: Progress) -> Loaded:
     claims_raw = _raw(root, CLAIMS_FILE, claims, raws)
     bib_raw = _raw(root, BIB_FILE, bib, raws)
     if claims_raw is None or bib_raw is None:
-        return load_kb(root, progress)  # changed while being read: load, keep nothing
+        return (*load_kb(root, progress), None)  # changed while being read: keep nothing
     progress(f"parsing {CLAIMS_FILE}")
     text, problems = decode(claims_raw, CLAIMS_FILE)
     del claims_raw
@@ -392,7 +446,7 @@ def _fresh(root: str, where: str, claims: Source, bib: Source,
 
 def _finish(root: str, where: str, doc: ClaimsDocument, parsed: Bibliography, claims: Source,
             bib: Source, progress: Progress, counted: Counted | None = None,
-            same: dict[str, memoryview] | None = None) -> tuple[KnowledgeBase, Report]:
+            same: dict[str, memoryview] | None = None) -> Loaded:
     """Check the parsed sources and keep the result, unless a file changed meanwhile."""
     rel = doc.article_path
     path = article_path(root, rel) if rel is not None else None
@@ -406,9 +460,11 @@ def _finish(root: str, where: str, doc: ClaimsDocument, parsed: Bibliography, cl
         (os.path.join(root, CLAIMS_FILE), claims), (os.path.join(root, BIB_FILE), bib),
         (path or "", article)))
     if stable and (article is None) == (kb.article_text is None):
-        _write_entry(where, Header(code_version(), claims, bib, rel, article),
+        header = Header(code_version(), claims, bib, rel, article)
+        _write_entry(where, header,
                      {**_sections_out(doc, parsed, report, _counts(kb)), **(same or {})})
-    return kb, report
+        return kb, report, _key(header)
+    return kb, report, None
 
 
 def _counts(kb: KnowledgeBase) -> dict[str, int]:
@@ -417,3 +473,86 @@ def _counts(kb: KnowledgeBase) -> dict[str, int]:
         return {}
     quotes = {c.quote for c in kb.claims} | {c.quote for c in kb.invalid_claims}
     return {q: n for q, n in kb.article_index.counted().items() if q in quotes}
+
+
+# --- grades ----------------------------------------------------------------------------------
+#
+# Grading is pure, so the grades of a base loaded from the same content by the same code are
+# the same: `load_graded` keeps them in a small file of their own. A grade is stored as its
+# words and the positions of its driving links in the claim's evidence (the links themselves
+# are the claim's, with the default certainty filled in as grading does).
+
+class _Grade(msgspec.Struct, array_like=True, frozen=True):
+    claim_id: str
+    verdict: str
+    certainty: str | None
+    long_term: str
+    rule: str
+    reason: str
+    statement: str
+    drivers: tuple[int, ...]
+    covers_weeks: float | None
+
+
+class _Grades(msgspec.Struct, array_like=True, frozen=True):
+    key: str
+    grades: list[_Grade]
+
+
+def grades_file(root: str) -> str:
+    return cache_file(root).replace("base-", "grades-")
+
+
+def _write_grades(root: str, key: str, kb: KnowledgeBase, grades: Mapping[str, Grade]) -> None:
+    claims = {c.id: c for c in reversed(kb.claims)}  # the first of duplicated ids, as graded
+    out = []
+    for g in grades.values():
+        claim = claims.get(g.claim_id)
+        drivers = _positions(claim, g.drivers, kb) if claim is not None else ()
+        if drivers is None:
+            return  # a driver that is not one of the claim's links: do not keep these
+        out.append(_Grade(g.claim_id, g.verdict.value, g.certainty and g.certainty.value,
+                          g.long_term.value, g.rule, g.reason, g.statement, drivers,
+                          g.covers_weeks))
+    blob = msgspec.msgpack.encode(_Grades(key, out))
+    _write_entry_bytes(grades_file(root), blob)
+
+
+def _positions(claim: Claim, drivers: tuple[EvidenceLink, ...],
+               kb: KnowledgeBase) -> tuple[int, ...] | None:
+    graded = [with_certainty(e, kb.studies.get(e.study)) for e in claim.evidence]
+    out = []
+    for d in drivers:
+        at = next((j for j, e in enumerate(graded) if e is d), None)
+        if at is None:
+            at = next((j for j, e in enumerate(graded) if e == d), None)
+        if at is None:
+            return None
+        out.append(at)
+    return tuple(out)
+
+
+def _grades_in(key: str, kb: KnowledgeBase) -> dict[str, Grade] | None:
+    """The grades kept for `key`, or None when there are none (or they do not fit `kb`)."""
+    try:
+        with open(grades_file(kb.root), "rb") as fh:
+            stored = msgspec.msgpack.decode(fh.read(), type=_Grades)
+    except (OSError, msgspec.DecodeError):
+        return None
+    if stored.key != key:
+        return None
+    claims = {c.id: c for c in reversed(kb.claims)}
+    grades: dict[str, Grade] = {}
+    try:
+        for g in stored.grades:
+            claim = claims.get(g.claim_id)
+            links = claim.evidence if claim is not None else ()
+            drivers = tuple(with_certainty(links[j], kb.studies.get(links[j].study))
+                            for j in g.drivers)
+            grades[g.claim_id] = Grade(
+                g.claim_id, Verdict(g.verdict), g.certainty and Certainty(g.certainty),
+                LongTerm(g.long_term), g.rule, g.reason, g.statement, drivers,
+                claim.review.override if claim is not None else None, g.covers_weeks)
+    except (IndexError, ValueError):
+        return None
+    return grades

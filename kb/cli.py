@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from kb import exports
 from kb.anchors import sha256_text
-from kb.cache import load_kb_cached
+from kb.cache import load_graded, load_kb_cached
 from kb.checks import left_to_do
 from kb.claims import json_schema
 from kb.edit import (
@@ -36,7 +36,7 @@ from kb.edit import (
     set_override,
     set_review,
 )
-from kb.grading import grade_all
+from kb.grading import Grade, grade_all
 from kb.importer import import_into, read_incoming
 from kb.load import BIB_FILE, CLAIMS_FILE, load_kb, missing_folder
 from kb.model import Certainty, KnowledgeBase, ReviewStatus, Stance
@@ -56,6 +56,20 @@ def _load(args: argparse.Namespace) -> tuple[KnowledgeBase, Report]:
         if args.no_cache:
             return load_kb(args.kb, progress)
         return load_kb_cached(args.kb, progress=progress)
+    finally:
+        progress("")
+
+
+def _load_graded(args: argparse.Namespace) -> tuple[KnowledgeBase, Report, dict[str, Grade]]:
+    """`_load` with the grades (read back from the cache when the files were graded before)."""
+    if args.no_cache:
+        kb, report = _load(args)
+        return kb, report, grade_all(kb, report)
+    if getattr(args, "dir", None):
+        args.kb = args.dir
+    progress = _terminal_progress() if sys.stderr.isatty() else (lambda stage: None)
+    try:
+        return load_graded(args.kb, progress=progress)
     finally:
         progress("")
 
@@ -152,10 +166,9 @@ def cmd_hash(args: argparse.Namespace) -> int:
 
 
 def cmd_verdicts(args: argparse.Namespace) -> int:
-    kb, report = _load(args)
+    kb, report, grades = _load_graded(args)
     if (code := _stop_on_errors(report)) is not None:
         return code
-    grades = grade_all(kb, report)
     _emit(exports.verdicts_as(args.format, kb, grades), args)
     return 0
 
@@ -225,10 +238,10 @@ def cmd_orphans(args: argparse.Namespace) -> int:
 
 def cmd_graph(args: argparse.Namespace) -> int:
     from kb.graph import build_graph
-    kb, report = _load(args)
+    kb, report, grades = _load_graded(args)
     if (code := _stop_on_errors(report)) is not None:
         return code
-    graph = build_graph(kb, grade_all(kb, report))
+    graph = build_graph(kb, grades)
     _emit(exports.graph_as(args.format, graph), args)
     return 0
 
@@ -250,14 +263,13 @@ def _today() -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from kb.report import ReportMeta, base_version, render_html, render_markdown
-    kb, report = _load(args)
+    kb, report, grades = _load_graded(args)
     if (code := _stop_on_errors(report)) is not None:
         return code
     names = [CLAIMS_FILE, BIB_FILE] + ([kb.article.text] if kb.article else [])
     meta = ReportMeta(generated=args.date or _today(),
                       version=base_version(*_file_bytes(args.kb, names)),
                       tool_version=_tool_version())
-    grades = grade_all(kb, report)
     render = render_html if args.format == "html" else render_markdown
     _emit(render(kb, grades, meta), args)
     return 0

@@ -4,6 +4,7 @@ folder, and a cache that cannot be used is ignored rather than an error."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -317,3 +318,38 @@ def test_quote_counts_are_reused_only_for_the_same_article(tmp_path: Path) -> No
     loaded, _ = load(kb_dir)
     assert same(loaded, load_kb(str(kb_dir)))
     assert sum(p.code == "claim-quote-not-found" for p in loaded[1].errors) == len(kb.claims)
+
+
+@pytest.mark.parametrize("broken", ["", "default certainty", "bad_vocabulary",
+                                    "unknown_study", "duplicate_claim_id", "article_changed"])
+def test_grades_read_back_equal_fresh_grades(tmp_path: Path, broken: str) -> None:
+    """`load_graded` keeps the grades of what it loaded; read back, they equal grading the
+    base again (verdicts, reasons, driving links with their default certainty, overrides),
+    and a changed file is graded afresh."""
+    if broken in ("", "default certainty"):
+        kb_dir = _bundled(tmp_path)
+        if broken:  # links graded with their design's default: drivers are graded copies
+            claims = kb_dir / "claims.yaml"
+            text = claims.read_text(encoding="utf-8")
+            claims.write_text(re.sub(r"\n    certainty: [a-z-]+", "", text), encoding="utf-8")
+    else:
+        kb_dir = make_kb(tmp_path, claims=BROKEN / f"{broken}.claims.yaml")
+    first = cache.load_graded(str(kb_dir))
+    assert Path(cache.grades_file(str(kb_dir))).is_file()
+    kb, report, grades = cache.load_graded(str(kb_dir))
+    assert grades == first[2] == grade_all(kb, report)
+    assert [g.drivers for g in grades.values()] == [
+        g.drivers for g in grade_all(kb, report).values()]
+    claims = kb_dir / "claims.yaml"
+    claims.write_text(claims.read_text(encoding="utf-8") + "\n# touched\n", encoding="utf-8")
+    kb, report, grades = cache.load_graded(str(kb_dir))
+    assert grades == grade_all(kb, report)
+
+
+def test_grades_that_do_not_fit_are_graded_again(tmp_path: Path) -> None:
+    kb_dir = _bundled(tmp_path)
+    kb, report, _ = cache.load_graded(str(kb_dir))
+    Path(cache.grades_file(str(kb_dir))).write_bytes(b"\x92\xa1x\x90")  # another key, none
+    assert cache.load_graded(str(kb_dir))[2] == grade_all(kb, report)
+    Path(cache.grades_file(str(kb_dir))).write_bytes(b"garbage")
+    assert cache.load_graded(str(kb_dir))[2] == grade_all(kb, report)
