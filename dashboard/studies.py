@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 import urllib.parse
 
 import pandas as pd
@@ -42,28 +43,30 @@ SITES = {"pubmed.ncbi.nlm.nih.gov": "PubMed", "pmc.ncbi.nlm.nih.gov": "PubMed Ce
 
 def studies_frame(data: Loaded) -> pd.DataFrame:
     kb = data.kb
-    rows = []
+    columns: dict[str, list[Any]] = {name: [] for name in STUDY_COLUMNS}
     for key, ref in kb.references.items():
         a = kb.studies.get(key)
         links_ = study_links(kb, key)
         weeks = a.follow_up_weeks if a else None
-        rows.append({
-            "page": links.url("studies", study=key),
-            "key": key,
-            "study": study_label(kb, key),
-            "title": display(ref.fields.get("title", "")),
-            "year": ref.year or "",
-            "design": a.design.label if a else "(not appraised)",
-            "design_code": a.design.value if a else "",
-            "participants": (f"{a.participants:,}" if a and a.participants is not None
-                             else NOT_REPORTED),
-            "follow-up (weeks)": weeks_text(weeks) if a and a.follow_up else NOT_REPORTED,
-            "horizon": horizon_of(weeks, kb.settings) or "unknown",
-            "cited by": len(data.citing.get(key, [])),
-            "DOI": links_["doi"],
-            "PubMed": links_["pubmed"],
-        })
-    return pd.DataFrame(rows)
+        for name, value in zip(STUDY_COLUMNS, (
+                links.url("studies", study=key), key, study_label(kb, key),
+                display(ref.fields.get("title", "")), ref.year or "",
+                a.design.label if a else "(not appraised)", a.design.value if a else "",
+                f"{a.participants:,}" if a and a.participants is not None else NOT_REPORTED,
+                weeks_text(weeks) if a and a.follow_up else NOT_REPORTED,
+                horizon_of(weeks, kb.settings) or "unknown",
+                len(data.citing.get(key, [])), links_["doi"], links_["pubmed"]), strict=True):
+            columns[name].append(value)
+    # Built column by column, the few-valued columns as categories: a 1000x base's 40,000
+    # studies then take a fraction of the memory of a frame of row dicts.
+    return pd.DataFrame({name: pd.Categorical(values) if name in FEW_VALUES else values
+                         for name, values in columns.items()})
+
+
+STUDY_COLUMNS = ("page", "key", "study", "title", "year", "design", "design_code",
+                 "participants", "follow-up (weeks)", "horizon", "cited by", "DOI", "PubMed")
+FEW_VALUES = frozenset({"year", "design", "design_code", "participants", "follow-up (weeks)",
+                        "horizon"})
 
 
 def _site(url: str) -> str:

@@ -71,7 +71,8 @@ def _normalise_with_map(text: str, index: Any = None) -> tuple[str, Sequence[int
     """
     out: list[str] = []
     if index is None:
-        index = array("q")  # one machine word per character, not one int object
+        # One 4-byte offset per character, not one int object (sources are far below 4 GB).
+        index = array("I")
     pending_space = False
     at = 0
     for m in _PLAIN.finditer(text):
