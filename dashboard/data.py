@@ -100,7 +100,9 @@ class Loaded:
 
     @cached_property
     def graph(self) -> nx.DiGraph:
-        return build_graph(self.kb, self.grades)
+        graph = build_graph(self.kb, self.grades)
+        gc.freeze()  # long-lived, like the base: kept out of the collector's scans (_settle)
+        return graph
 
     @cached_property
     def anchors(self) -> dict[str, list[Span]]:
@@ -122,8 +124,9 @@ class Loaded:
 @st.cache_resource(max_entries=4, show_spinner="Loading the knowledge base…")
 def _load(root: str, content_hash: str) -> Loaded:
     data = Loaded(*load_graded(root))
-    # What every page needs is built once per base, here, not by the first page that asks.
-    for part in ("claim_rows", "short_statements", "citing", "graph"):
+    # What every page needs is built once per base, here, not by the first page that asks;
+    # the graph (claim and graph pages) is built by the first page that needs it, once.
+    for part in ("claim_rows", "short_statements", "citing"):
         getattr(data, part)
     _settle()
     return data
