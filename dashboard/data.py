@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import networkx as nx
 import streamlit as st
 
-from kb.edit import Proposal, Saved, apply_saved
+from kb.edit import Proposal, Saved, apply_saved, keep_in_cache
 from kb.grading import Grade, grade_all, regrade
 from kb.graph import build_graph, updated_graph
 from kb.anchors import Span
@@ -217,7 +217,22 @@ def after_save(data: Loaded, saved: Saved, before: tuple[str, ...]) -> bool:
     handed = data.after(p, *got, stamp=_digest(now))
     with _HANDED_LOCK:
         _HANDED[root] = (handed.stamp, handed)
+    # The disk cache, for the next process: once this page has been shown again.
+    keeper = threading.Timer(CACHE_DELAY_S, _keep_in_cache, (saved, *got))
+    keeper.daemon = True
+    keeper.start()
     return True
+
+
+# Seconds after a save before its base is written to the disk cache (about a second of work
+# at 1000x, kept off the rerun that shows the change).
+CACHE_DELAY_S = 2.0
+_CACHE_LOCK = threading.Lock()
+
+
+def _keep_in_cache(saved: Saved, kb: KnowledgeBase, report: Report) -> None:
+    with _CACHE_LOCK:  # one at a time: each starts from the entry the one before left
+        keep_in_cache(saved, kb, report)
 
 
 def _handed(root: str, content_hash: str) -> Loaded | None:

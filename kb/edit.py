@@ -38,8 +38,8 @@ from kb.checks import (
     claim_ids,
     study_problems,
 )
-from kb.cache import load_kb_cached
-from kb.claims import ClaimsDocument, LineMap, _validate_item, parse_yaml
+from kb.cache import load_kb_cached, store_edited
+from kb.claims import ClaimsDocument, LineMap, _validate_item, block_hash, parse_yaml
 from kb.claimtext import (
     Entry,
     EntryText,
@@ -64,7 +64,7 @@ LINK_FIELDS = ("stance", "certainty", "outcome", "follow_up", "locator", "note")
 
 __all__ = ["Base", "Conflict", "LOG_FILE", "NotEditable", "OPERATIONS", "OVERRIDE_VERDICTS",
            "Proposal", "Saved", "WriteRefused", "add_studies", "applied", "apply_saved",
-           "clear_override", "describe",
+           "clear_override", "describe", "keep_in_cache",
            "entry_diff", "find_studies", "open_base", "read_log", "remove_link", "save",
            "set_link", "set_override", "set_review", "value_changes"]
 
@@ -417,6 +417,18 @@ def apply_saved(saved: Saved) -> tuple[KnowledgeBase, Report] | None:
     problems = _problems_after(p, kb.claims[at], after, moved)
     _keep_cached(kb, after, (kb.claims[at], new))  # (the index, if the checks built it)
     return None if problems is None else (after, Report.of(problems))
+
+
+def keep_in_cache(saved: Saved, kb: KnowledgeBase, report: Report) -> bool:
+    """Store the base after this save (`kb`, `report`: what `apply_saved` gave) as the cache
+    entry of the files saved (`kb.cache.store_edited`), so that the next process reads it
+    back rather than loading the change. False when it was not stored."""
+    p = saved.proposal
+    if not p.changed or saved.stat is None:
+        return False
+    return store_edited(p.base.root, p.base.digest, kb, report, written=saved.stat,
+                        digest=saved.digest, position=p.index,
+                        block=block_hash("claim", p.new_text))
 
 
 @dataclass(frozen=True)

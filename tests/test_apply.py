@@ -424,3 +424,40 @@ def test_a_changed_quote_is_looked_up_again(base: Path) -> None:
         kb, report = got
         done.append(at)
     assert done == [3, 18]
+
+
+def test_the_applied_base_is_kept_as_the_cache_entry_of_the_saved_files(base: Path) -> None:
+    """`keep_in_cache`: the next process reads the base after the save back from the cache
+    (the warm path, which says nothing) instead of parsing the changed entry and checking
+    the whole base again, and gets what loading the files gives."""
+    from kb.cache import load_kb_cached
+    from kb.edit import keep_in_cache
+
+    said: list[str] = []
+    kb, report = load_kb_cached(str(base))  # fills the cache
+    for at, make in ((0, lambda b, c: set_review(b, c, "in-review", note="Two\nlines")),
+                     (12, lambda b, c: set_link(b, c, STUDY, stance="context", note=NOTE)),
+                     (25, lambda b, c: set_override(b, c, "limited", "Too small."))):
+        claim_id = kb.claims[at].id
+        if at == 12 and STUDY in {e.study for e in kb.claims[at].evidence}:
+            claim_id = kb.claims[at + 1].id
+        p, saved, got = _save_and_apply(base, kb, report, lambda b: make(b, claim_id))
+        assert got is not None and keep_in_cache(saved, *got)
+        kb, report = load_kb_cached(str(base), progress=said.append)
+        assert said == []  # read back: nothing parsed, nothing checked
+        assert_same((kb, report), base)
+
+
+def test_nothing_is_kept_when_the_file_changed_after_the_save(base: Path) -> None:
+    from kb.cache import load_kb_cached
+    from kb.edit import keep_in_cache
+
+    kb, report = load_kb_cached(str(base))
+    p, saved, got = _save_and_apply(base, kb, report, lambda b: set_review(
+        b, kb.claims[4].id, "in-review"))
+    path = base / "claims.yaml"
+    path.write_bytes(path.read_bytes() + b"\n")  # another writer, after the save
+    assert got is not None and not keep_in_cache(saved, *got)
+    said: list[str] = []
+    assert_same(load_kb_cached(str(base), progress=said.append), base)
+    assert said  # loaded the change
