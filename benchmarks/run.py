@@ -257,11 +257,16 @@ def child_cached(root: str, mode: str) -> dict[str, Any]:
 
 
 def child_save(root: str, spec: str) -> dict[str, Any]:
-    """One editor's save through `kb.edit` on a base the dashboard holds loaded and graded:
-    open (read claims.yaml and hash it), propose (splice, validate, grade), save (lock,
-    compare, atomic write, log), then the reload the next page view does (`load_kb_cached`).
+    """One editor's save through `kb.edit` on a base the dashboard holds loaded and graded
+    (its views built, the collector settled as `dashboard.data._load` leaves it): open (read
+    claims.yaml and hash it), propose (splice, validate, grade), save (lock, compare, atomic
+    write, log), then the base after it worked out in memory (`kb.edit.apply_saved`: what the
+    next page view now takes) and the dashboard's hand-over (`dashboard.data.after_save`:
+    that, the grades and the views); then, for comparison, the reload the next page view did
+    before (`load_kb_cached`), and the disk cache refresh (`kb.edit.keep_in_cache`).
     spec: 'review:CLAIM' or 'link:CLAIM:STUDY'."""
     import datetime as dt
+    import gc
 
     try:
         from kb.edit import open_base, save, set_link, set_review
@@ -273,7 +278,10 @@ def child_save(root: str, spec: str) -> dict[str, Any]:
     from kb.grading import grade_all
     _, load = found
     kb, report = load(root)
-    grade_all(kb, report)  # as the dashboard has it: every claim decoded and graded
+    grades = grade_all(kb, report)  # as the dashboard has it: every claim decoded and graded
+    data = _dashboard_base(kb, report, grades, root)
+    gc.collect()
+    gc.freeze()
     op, claim_id, *rest = spec.split(":")
     t0 = time.perf_counter()
     base = open_base(root, kb, report)
@@ -287,16 +295,124 @@ def child_save(root: str, spec: str) -> dict[str, Any]:
     t2 = time.perf_counter()
     if not proposal.ok:
         return {"failed": True, "stderr": proposal.render_problems()[-2000:]}
-    save(proposal, "Bench")
+    stamps = _stamps(root)
+    saved = save(proposal, "Bench")
     t3 = time.perf_counter()
-    kb2, _ = load(root)
+    out: dict[str, Any] = {"available": True, "op": op, "open_s": t1 - t0, "propose_s": t2 - t1,
+                           "save_s": t3 - t2, "bytes": len(base.raw)}
+    out.update(_after_save(root, saved, grades, data, stamps))
+    kept = _set_aside_cache(root)  # the entry before the save, for the refresh below
     t4 = time.perf_counter()
+    kb2, report2 = load(root)
+    out["reload_full_s"] = time.perf_counter() - t4
+    out["total_s"] = out["open_s"] + out["propose_s"] + out["save_s"] + out.get(
+        "apply_s", out["reload_full_s"])
+    out["total_with_full_reload_s"] = t3 - t0 + out["reload_full_s"]
+    if "hand_over_s" in out:
+        out["total_dashboard_s"] = t3 - t0 + out["hand_over_s"]
     claim = kb2.claim(claim_id)
-    seen = claim is not None and (claim.review.status.value == "in-review" if op == "review"
-                                  else any(e.study == rest[0] for e in claim.evidence))
-    return {"available": True, "op": op, "open_s": t1 - t0, "propose_s": t2 - t1,
-            "save_s": t3 - t2, "reload_s": t4 - t3, "total_s": t4 - t0, "seen": seen,
-            "bytes": len(base.raw), "peak_rss_mb": _rss_mb()}
+    out["seen"] = claim is not None and (claim.review.status.value == "in-review"
+                                         if op == "review"
+                                         else any(e.study == rest[0] for e in claim.evidence))
+    applied = out.pop("_applied", None)
+    out.update(_exactness(applied, kb2, report2))
+    del kb2, report2
+    out.update(_keep(saved, root, load, applied, kept))
+    out["peak_rss_mb"] = _rss_mb()
+    return out
+
+
+def _dashboard_base(kb: Any, report: Any, grades: Any, root: str) -> Any:
+    """The dashboard's `Loaded` with the views its load builds (None before it existed)."""
+    try:
+        import dashboard.data as dd
+    except ImportError:
+        return None
+    if not hasattr(dd, "after_save"):
+        return None
+    dd.CACHE_DELAY_S = 1e9  # the benchmark keeps the cache itself, after the timings
+    data = dd.Loaded(kb, report, grades, stamp=dd.fingerprint(root))
+    for part in ("claim_rows", "short_statements", "citing", "graph"):
+        getattr(data, part)
+    return data
+
+
+def _stamps(root: str) -> Any:
+    try:
+        from dashboard.data import stamps
+    except ImportError:
+        return None
+    return stamps(root)
+
+
+def _after_save(root: str, saved: Any, grades: Any, data: Any, stamps: Any) -> dict[str, Any]:
+    """The base after the save, in memory (kb.edit), and as the dashboard hands it over."""
+    try:
+        from kb.edit import apply_saved
+        from kb.grading import regrade
+    except ImportError:
+        return {}
+    t0 = time.perf_counter()
+    got = apply_saved(saved)
+    t1 = time.perf_counter()
+    out: dict[str, Any] = {"apply_s": t1 - t0, "applied_in_memory": got is not None,
+                           "_applied": None}
+    if got is None:
+        return out
+    regraded = regrade(grades, got[0], got[1], [saved.proposal.index])
+    out["regrade_s"] = time.perf_counter() - t1
+    out["_applied"] = (*got, regraded)
+    if data is not None:
+        from dashboard.data import _handed, after_save, fingerprint
+        t2 = time.perf_counter()
+        handed = after_save(data, saved, stamps)
+        out["hand_over_s"] = time.perf_counter() - t2
+        out["handed_over"] = handed and _handed(root, fingerprint(root)) is not None
+    return out
+
+
+def _exactness(applied: Any, kb: Any, report: Any) -> dict[str, Any]:
+    """Whether the base worked out in memory is what loading gives (grades included)."""
+    if applied is None:
+        return {}
+    from kb.grading import grade_all
+    return {"applied_equals_reload": bool(applied[0] == kb and applied[1] == report and list(
+        applied[2].items()) == list(grade_all(kb, report).items()))}
+
+
+def _set_aside_cache(root: str) -> tuple[str, str] | None:
+    """A copy of the base's cache entry (the reload after the save replaces it)."""
+    try:
+        from kb.cache import cache_file
+    except ImportError:
+        return None
+    where = cache_file(root)
+    if not os.path.exists(where):
+        return None
+    shutil.copyfile(where, where + ".before")
+    return where + ".before", where
+
+
+def _keep(saved: Any, root: str, load: Any, applied: Any,
+          kept: tuple[str, str] | None) -> dict[str, Any]:
+    """The disk cache refresh (from the entry of the file before the save, as the dashboard
+    has it), and what the next process's load then costs."""
+    try:
+        from kb.edit import keep_in_cache
+    except ImportError:
+        return {}
+    if applied is None or kept is None:
+        return {}
+    os.replace(*kept)
+    t0 = time.perf_counter()
+    kept = keep_in_cache(saved, applied[0], applied[1])
+    out: dict[str, Any] = {"cache_keep_s": time.perf_counter() - t0, "cache_kept": kept}
+    said: list[str] = []
+    t1 = time.perf_counter()
+    load(root, progress=said.append)
+    out["reload_after_keep_s"] = time.perf_counter() - t1
+    out["reload_after_keep_parsed"] = bool(said)
+    return out
 
 
 def child_app(root: str, claim_id: str, repeats: int) -> dict[str, Any]:
@@ -576,15 +692,31 @@ def measure_saves(work: str, repeats: int) -> dict[str, Any]:
             spec = f"review:{cid}" if op == "review" else f"link:{cid}:{unlinked_study(work, cid)}"
             samples.append(spawn("save", work, spec))
             log(f"save {op}: {samples[-1]}")
-        keys = ["open_s", "propose_s", "save_s", "reload_s", "total_s", "peak_rss_mb"]
+        keys = ["open_s", "propose_s", "save_s", "apply_s", "regrade_s", "hand_over_s",
+                "total_s", "total_dashboard_s", "reload_full_s", "total_with_full_reload_s",
+                "cache_keep_s", "reload_after_keep_s", "peak_rss_mb"]
         med, runs = collect(samples, keys)
-        out[op] = {**med, "seen": all(x.get("seen") for x in samples),
+        flags = {f: all(x.get(f) for x in samples) for f in (
+            "seen", "applied_in_memory", "handed_over", "applied_equals_reload", "cache_kept")}
+        flags["reload_after_keep_parsed"] = any(x.get("reload_after_keep_parsed")
+                                                for x in samples)
+        out[op] = {**med, **flags,
                    "failed": [x for x in samples if x.get("failed")][:1], "runs": runs}
-    out["note"] = ("kb.edit on a base loaded and graded as the dashboard holds it, in a new "
-                   "process on a primed cache: open (read and hash claims.yaml), propose (find "
-                   "the entry, splice, validate, grade), save (lock, compare, atomic write with "
-                   "fsync, log), reload (load_kb_cached, what the next page view does); "
-                   "total_s is their sum; a different claim each run")
+    out["note"] = ("kb.edit on a base loaded and graded as the dashboard holds it (its views "
+                   "built, gc frozen as dashboard.data._load leaves it), in a new process on a "
+                   "primed cache: open (read and hash claims.yaml), propose (find the entry, "
+                   "splice, validate, grade), save (lock, compare, atomic write with fsync, "
+                   "log), apply (kb.edit.apply_saved: the base after the save worked out in "
+                   "memory, what the next page view now takes); total_s = open + propose + "
+                   "save + apply; hand_over_s: dashboard.data.after_save (apply, regrade, the "
+                   "page views), total_dashboard_s = open + propose + save + hand_over; "
+                   "reload_full_s: load_kb_cached after the save (what the next page view did "
+                   "before), total_with_full_reload_s = open + propose + save + reload_full; "
+                   "applied_equals_reload: the applied base, report and grades equal the "
+                   "reload's; cache_keep_s: kb.edit.keep_in_cache (the dashboard runs it in the "
+                   "background after the page is shown), reload_after_keep_s: load_kb_cached "
+                   "after it (what a new process pays; reload_after_keep_parsed false: the warm "
+                   "path); a different claim each run")
     return out
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from dashboard.data import Loaded, kb_dir
+from dashboard.data import Loaded, after_save, kb_dir, stamps
 from dashboard.ui import md_escape
 from kb.edit import (
     LINK_FIELDS,
@@ -151,9 +151,9 @@ def _editor_panel(data: Loaded, claim: Claim) -> None:
     review, override, links, studies = st.tabs(["Review", "Verdict override",
                                                 "Evidence links", "Add a study"])
     with review:
-        _review_tab(base, claim)
+        _review_tab(base, data, claim)
     with override:
-        _override_tab(base, claim)
+        _override_tab(base, data, claim)
     with links:
         _links_tab(base, data, claim)
     with studies:
@@ -169,7 +169,7 @@ def _entry_text(raw: bytes, data: Loaded, claim: Claim) -> str:
     return "" if entry is None else raw[entry.start:entry.end].decode("utf-8", "replace")
 
 
-def _review_tab(base: Base, claim: Claim) -> None:
+def _review_tab(base: Base, data: Loaded, claim: Claim) -> None:
     k = f"edit_{claim.id}_review"
     statuses = [s.value for s in ReviewStatus]
     status = st.selectbox("Review status", statuses, key=f"{k}_status",
@@ -181,12 +181,12 @@ def _review_tab(base: Base, claim: Claim) -> None:
     changed = (status != claim.review.status.value or reviewer.strip() != (
         claim.review.reviewer or "") or note.strip() != (claim.review.note or ""))
     who = reviewer.strip() or (_editor() if changed else None)
-    _preview_and_save(lambda: set_review(base, claim.id, status, reviewer=who, note=note,
+    _preview_and_save(data, lambda: set_review(base, claim.id, status, reviewer=who, note=note,
                                          today=dt.date.today()),
                       f"{k}_save", "Save review")
 
 
-def _override_tab(base: Base, claim: Claim) -> None:
+def _override_tab(base: Base, data: Loaded, claim: Claim) -> None:
     k = f"edit_{claim.id}_override"
     current = claim.review.override
     verdicts = list(OVERRIDE_VERDICTS)
@@ -197,11 +197,11 @@ def _override_tab(base: Base, claim: Claim) -> None:
     if current is None and not reason.strip():
         st.caption("The computed verdict stands. Give a verdict and a reason to override it.")
         return
-    _preview_and_save(lambda: set_override(base, claim.id, verdict, reason), f"{k}_save",
+    _preview_and_save(data, lambda: set_override(base, claim.id, verdict, reason), f"{k}_save",
                       "Save override")
     if current is not None:
         st.divider()
-        _preview_and_save(lambda: clear_override(base, claim.id), f"{k}_clear",
+        _preview_and_save(data, lambda: clear_override(base, claim.id), f"{k}_clear",
                           "Clear the override", preview=False)
 
 
@@ -239,11 +239,11 @@ def _links_tab(base: Base, data: Loaded, claim: Claim) -> None:
     values["note"] = st.text_area("Note (why and how it bears on the claim)", key=f"{s}_note",
                                   value=link.note if link else "")
     assert set(values) == set(LINK_FIELDS)
-    _preview_and_save(lambda: set_link(base, claim.id, study, **values), f"{s}_save",
+    _preview_and_save(data, lambda: set_link(base, claim.id, study, **values), f"{s}_save",
                       "Save link" if link else "Add link")
     if link is not None:
         st.divider()
-        _preview_and_save(lambda: remove_link(base, claim.id, study), f"{s}_remove",
+        _preview_and_save(data, lambda: remove_link(base, claim.id, study), f"{s}_remove",
                           "Remove this link", preview=False)
 
 
@@ -286,7 +286,7 @@ def _studies_tab(root: str) -> None:
         st.rerun()
 
 
-def _preview_and_save(make: Callable[[], Proposal], key: str, label: str,
+def _preview_and_save(data: Loaded, make: Callable[[], Proposal], key: str, label: str,
                       preview: bool = True) -> None:
     try:
         proposal = make()
@@ -322,6 +322,7 @@ def _preview_and_save(make: Callable[[], Proposal], key: str, label: str,
         editor = _editor()  # checked again when the write is about to happen
         if editor is None or not proposal.ok:
             return
+        before = stamps(proposal.base.root)
         try:
             saved = save(proposal, editor)
         except Conflict as exc:
@@ -330,6 +331,7 @@ def _preview_and_save(make: Callable[[], Proposal], key: str, label: str,
         except (NotEditable, WriteRefused) as exc:
             st.error(str(exc))
             return
+        after_save(data, saved, before)  # the next page shows the base without reading it
         st.session_state[f"_kb_edit_from_{proposal.claim_id}"] = (
             saved.digest, proposal.new_text)
         st.session_state["_kb_edit_done"] = "Saved. " + describe(proposal).replace("\n", " · ")

@@ -64,6 +64,7 @@ from kb.sources import decode, read_bytes, read_text
 # tick, so its signature is not trusted (git's "racy clean" rule).
 RACY_NS = 2_000_000_000
 _CLAIMS = TypeAdapter(tuple[Claim, ...])
+_CLAIM = TypeAdapter(Claim)
 _STUDIES = TypeAdapter(dict[str, Appraisal])
 _ARTICLE = TypeAdapter(Article)
 _SETTINGS = TypeAdapter(Settings)
@@ -146,7 +147,6 @@ def _sections_out(doc: ClaimsDocument, bib: Bibliography, report: Report,
                   quote_counts: dict[str, int]) -> dict[str, Callable[[], bytes]]:
     """How to write each section (called one at a time, in `_SECTIONS` order)."""
     lines = doc.lines
-    split = isinstance(lines, LineMap)
     encode = msgspec.msgpack.encode
     return {
         "doc": lambda: encode(_Doc(
@@ -156,10 +156,7 @@ def _sections_out(doc: ClaimsDocument, bib: Bibliography, report: Report,
             doc.block_hashes)),
         "claims": lambda: _CLAIMS.dump_json(tuple(doc.claims), exclude_defaults=True),
         "studies": lambda: _STUDIES.dump_json(doc.studies, exclude_defaults=True),
-        "lines": lambda: encode(_Lines(
-            dict(lines.flat) if split else dict(lines),  # type: ignore[attr-defined]
-            lines.claims if split else None,  # type: ignore[attr-defined]
-            lines.studies if split else None)),  # type: ignore[attr-defined]
+        "lines": lambda: _lines_out(lines),
         "bib": lambda: encode(_Bib(
             [(r.key, r.entry_type, r.fields if type(r.fields) is dict else dict(r.fields), r.line)
              for r in bib.references.values()],
@@ -167,6 +164,12 @@ def _sections_out(doc: ClaimsDocument, bib: Bibliography, report: Report,
         "problems": lambda: encode(list(report)),
         "quotes": lambda: encode(quote_counts),
     }
+
+
+def _lines_out(lines: Mapping[str, int]) -> bytes:
+    if isinstance(lines, LineMap):
+        return msgspec.msgpack.encode(_Lines(dict(lines.flat), lines.claims, lines.studies))
+    return msgspec.msgpack.encode(_Lines(dict(lines), None, None))
 
 
 def _doc_in(parts: dict[str, memoryview]) -> ClaimsDocument:
@@ -299,6 +302,68 @@ def _write_file(path: str, write: Callable[[BinaryIO], object]) -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+# --- keeping a base worked out elsewhere ---------------------------------------------------
+
+def store_edited(root: str, before: str, kb: KnowledgeBase, report: Report, *,
+                 written: os.stat_result, digest: str, position: int, block: str) -> bool:
+    """Keep `kb` and `report`, the base in `root` after one claim's entry in claims.yaml was
+    rewritten (and worked out in memory: `kb.edit.apply_saved`), as the cache entry of the
+    files now there, made from the entry of the file before the edit (hash `before`): the
+    next load then reads it back instead of parsing the entry and checking the whole base.
+
+    `written`: claims.yaml's status as written, `digest` its hash; `position`: the claim's
+    place in the file; `block`: the hash of its entry's block (`kb.claims.block_hash`).
+    Keeps nothing (False) unless the stored entry is the one of the file before the edit
+    and the files are still those the edit left (a later writer wins).
+    """
+    where = cache_file(root)
+    stored = _read_entry(where)
+    if stored is None or stored[0].claims.digest != before:
+        return False
+    header, parts = stored
+    sig = (written.st_size, written.st_mtime_ns, written.st_ctime_ns, written.st_ino,
+           written.st_dev)
+    bib, _ = _source(os.path.join(root, BIB_FILE), header.bib)
+    if _signature(os.path.join(root, CLAIMS_FILE)) != sig or bib is None \
+            or bib.digest != header.bib.digest or not _same_article(root, header):
+        return False
+    try:
+        sections = _edited_sections(parts, kb, report, position, block)
+    except (ValueError, IndexError):  # an entry that does not decode, or another base's
+        return False
+    # Hashed by whoever wrote it, as it was written: trusted once the next load hashed it.
+    claims = Source(sig, digest, written.st_mtime_ns)
+    _write_entry(where, msgspec.structs.replace(header, claims=claims, bib=bib), sections)
+    return True
+
+
+def _edited_sections(parts: dict[str, memoryview], kb: KnowledgeBase, report: Report,
+                     position: int, block: str) -> dict[str, Callable[[], bytes] | memoryview]:
+    """A cache entry's sections with the claim at `position` (and the lines and problems)
+    those of `kb` and `report`; the appraisals and the bibliography as they are."""
+    meta = msgspec.msgpack.decode(parts["doc"], type=_Doc)
+    claims = msgspec.json.decode(parts["claims"], type=list[msgspec.Raw])
+    at = meta.claim_positions.index(position)
+    if len(claims) != len(kb.claims) or kb.claim_positions[at] != position:
+        raise ValueError("the stored entry is not of this base")
+    key = f"claims[{position}]"
+    if key in meta.block_hashes:
+        meta.block_hashes[key] = block
+    claims[at] = msgspec.Raw(_CLAIM.dump_json(kb.claims[at], exclude_defaults=True))
+    encode = msgspec.msgpack.encode
+    return {
+        "doc": lambda: encode(meta),
+        "claims": lambda: b"[" + b",".join(claims) + b"]",
+        "studies": parts["studies"],
+        "lines": lambda: _lines_out(kb.lines),
+        "bib": parts["bib"],
+        "problems": lambda: encode(list(report)),
+        # Counts hold for the same article text; the edited claim's new quote is counted
+        # when the base is next checked.
+        "quotes": parts["quotes"],
+    }
 
 
 # --- loading -------------------------------------------------------------------------------

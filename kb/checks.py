@@ -7,7 +7,7 @@ pass collects every problem. `CHECKS` lists them in the order they run.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Container, Iterable, Iterator
 
 from kb.anchors import sha256_text
 from kb.model import (
@@ -84,7 +84,16 @@ def check_studies(kb: KnowledgeBase) -> Iterator[Problem]:
     cited = {link.study for c in kb.claims for link in c.evidence}
     cited.update(key for c in kb.invalid_claims for _, key in c.links)
     included = {k for a in kb.studies.values() for k in a.includes}
-    for key, appraisal in kb.studies.items():
+    yield from study_problems(kb, kb.studies, kb.references, cited, included)
+
+
+def study_problems(kb: KnowledgeBase, studies: Iterable[str], references: Iterable[str],
+                   cited: Container[str], included: Container[str]) -> Iterator[Problem]:
+    """What `check_studies` finds about these appraised studies and references (keys of
+    `kb.studies` and `kb.references`, in their order), given which keys claims cite and which
+    reviews include: all it takes from the claims is `cited` (see `kb.edit.applied`)."""
+    for key in studies:
+        appraisal = kb.studies[key]
         path = f"studies.{key}"
         if key not in kb.references:
             yield error("study-unknown-reference", kb.claims_file, kb.line_of(path),
@@ -97,9 +106,9 @@ def check_studies(kb: KnowledgeBase) -> Iterator[Problem]:
                           "link it from a claim's evidence, or remove the appraisal", path=path)
         yield from _check_includes(kb, key, appraisal, path)
         yield from _check_quality(kb, appraisal, path)
-    for key, ref in kb.references.items():
+    for key in references:
         if key not in kb.studies and key not in cited:
-            yield warning("reference-unused", kb.bib_file, ref.line,
+            yield warning("reference-unused", kb.bib_file, kb.references[key].line,
                           f"'{key}' is in the bibliography but no claim cites it",
                           "cite it from a claim, or remove it from the bibliography", path=key)
 
@@ -236,8 +245,12 @@ def check_short_forms(kb: KnowledgeBase) -> Iterator[Problem]:
                           "say the claim in fewer words, faithful to the statement", path=path)
 
 
-def check_contradictions(kb: KnowledgeBase) -> Iterator[Problem]:
-    ids = {c.id for c in kb.claims} | {c.id for c in kb.invalid_claims}
+def check_contradictions(kb: KnowledgeBase,
+                         ids: Collection[str] | None = None) -> Iterator[Problem]:
+    """Each claim's `contradicts` names another claim of the base (`ids`: every claim id of
+    the base, when `kb` holds only some of its claims)."""
+    if ids is None:
+        ids = claim_ids(kb)
     for idx, claim in kb.claims_with_index():
         for j, other in enumerate(claim.contradicts):
             path = f"claims[{idx}].contradicts[{j}]"
@@ -249,6 +262,13 @@ def check_contradictions(kb: KnowledgeBase) -> Iterator[Problem]:
                 yield error("claim-contradicts-unknown", kb.claims_file, kb.line_of(path),
                             f"claim '{claim.id}' contradicts '{other}', which is not a claim",
                             _did_you_mean(other, ids) or "use another claim's id", path=path)
+
+
+def claim_ids(kb: KnowledgeBase) -> set[str]:
+    """The ids of every claim, those that failed validation included."""
+    return {c.id for c in kb.claims} | {c.id for c in kb.invalid_claims}
+
+
 def check_effects(kb: KnowledgeBase) -> Iterator[Problem]:
     """GRADE fields of each link: certainty against design and domains, effect numbers."""
     for idx, claim in kb.claims_with_index():

@@ -21,14 +21,25 @@ import difflib
 import json
 import os
 import re
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from kb.checks import CHECKS, check_article, check_claim_ids, check_quotes, check_studies
-from kb.claims import ClaimsDocument, _validate_item, parse_yaml
+from kb.checks import (
+    CHECKS,
+    check_article,
+    check_claim_ids,
+    check_contradictions,
+    check_quotes,
+    check_studies,
+    claim_ids,
+    study_problems,
+)
+from kb.cache import load_kb_cached, store_edited
+from kb.claims import ClaimsDocument, LineMap, _validate_item, block_hash, parse_yaml
 from kb.claimtext import (
     Entry,
     EntryText,
@@ -42,7 +53,7 @@ from kb.grading import Grade, grade
 from kb.importer import ImportPlan, import_into, read_incoming_text
 from kb.load import BIB_FILE, CLAIMS_FILE
 from kb.model import Claim, KnowledgeBase, Verdict, as_data
-from kb.problems import Problem, Report, error
+from kb.problems import FILE_LEVEL, MAX_PROBLEMS, Problem, Report, error
 from kb.writes import Conflict, WriteRefused, append_line, atomic_write, digest, locked
 
 LOG_FILE = "review-log.jsonl"
@@ -52,7 +63,8 @@ OVERRIDE_VERDICTS = tuple(v.value for v in Verdict if v is not Verdict.NOT_GRADE
 LINK_FIELDS = ("stance", "certainty", "outcome", "follow_up", "locator", "note")
 
 __all__ = ["Base", "Conflict", "LOG_FILE", "NotEditable", "OPERATIONS", "OVERRIDE_VERDICTS",
-           "Proposal", "Saved", "WriteRefused", "add_studies", "clear_override", "describe",
+           "Proposal", "Saved", "WriteRefused", "add_studies", "applied", "apply_saved",
+           "clear_override", "describe", "keep_in_cache",
            "entry_diff", "find_studies", "open_base", "read_log", "remove_link", "save",
            "set_link", "set_override", "set_review", "value_changes"]
 
@@ -103,6 +115,7 @@ class Proposal:
     grade_before: Grade
     grade_after: Grade | None
     claim_after: Claim | None = None
+    claim_before: Claim | None = None
 
     @property
     def ok(self) -> bool:
@@ -126,11 +139,13 @@ class Proposal:
 
 @dataclass(frozen=True)
 class Saved:
-    """A change as written: the record appended to the log, and the new file's hash."""
+    """A change as written: the record appended to the log, and the new file's hash and
+    status as written (taken under the file's lock: a later writer changes it)."""
 
     proposal: Proposal
     record: dict[str, Any]
     digest: str
+    stat: os.stat_result | None = None
 
 
 # --- the operations ------------------------------------------------------------------------
@@ -289,7 +304,7 @@ def _propose(base: Base, operation: str, claim: Claim, entry: Entry, et: EntryTe
         problems=tuple(problems), warnings=tuple(p for p in found if not p.is_error),
         grade_before=grade(claim, kb.studies, kb.settings),
         grade_after=None if new_claim is None else grade(new_claim, kb.studies, kb.settings),
-        claim_after=new_claim)
+        claim_after=new_claim, claim_before=claim)
 
 
 # Checks about the base as a whole: an edit of one claim's review or links cannot add an
@@ -311,16 +326,30 @@ def check_entry(kb: KnowledgeBase, index: int, line: int, text: str,
         return None, problems
     prefix = f"claims[{index}]"
     alone = dataclasses.replace(kb, claims=(claim,), claim_positions=(index,), lines=lines)
+    _keep_cached(kb, alone)
     same_quote = old is not None and report is not None and old.quote == claim.quote
-    for check in CHECKS:
-        if check in _BASE_WIDE or (check is check_quotes and same_quote):
-            continue
-        problems += [p for p in check(alone) if p.path.startswith(prefix)]
+    problems += _claim_problems(kb, alone, prefix, same_quote)
     if same_quote and report is not None:
         quote = f"{prefix}.quote"
         problems += [dataclasses.replace(p, line=lines.get(quote, p.line))
                      for p in report if p.file == CLAIMS_FILE and p.path == quote]
     return claim, problems
+
+
+def _claim_problems(kb: KnowledgeBase, alone: KnowledgeBase, prefix: str,
+                    same_quote: bool) -> list[Problem]:
+    """What the checks of one claim find about the claim `alone` holds (`kb`: its base)."""
+    out: list[Problem] = []
+    for check in CHECKS:
+        if check in _BASE_WIDE or (check is check_quotes and same_quote):
+            continue
+        if check is check_contradictions:  # the claims it names are elsewhere in the base
+            named = any(c.contradicts for c in alone.claims)
+            found = check_contradictions(alone, claim_ids(kb) if named else ())
+        else:
+            found = check(alone)
+        out += [p for p in found if p.path.startswith(prefix)]
+    return out
 
 
 def _validate_entry(index: int, line: int, text: str
@@ -343,6 +372,343 @@ def _validate_entry(index: int, line: int, text: str
 
 def _shift(p: Problem, lines: int) -> Problem:
     return p if p.line is None else dataclasses.replace(p, line=p.line + lines)
+
+
+# --- the base after a save ------------------------------------------------------------------
+
+
+def applied(saved: Saved) -> tuple[KnowledgeBase, Report]:
+    """The base and report `load_kb` gives for the folder after this save: worked out in
+    memory from the change (`apply_saved`), else loaded again through the cache."""
+    got = apply_saved(saved)
+    return got if got is not None else load_kb_cached(saved.proposal.base.root)
+
+
+def apply_saved(saved: Saved) -> tuple[KnowledgeBase, Report] | None:
+    """The base and report after this save, worked out from the change without reading a
+    file (what `load_kb` gives, to every line and in the report's order), or None when that
+    cannot be done exactly: load the base again then.
+
+    The edited claim is replaced, every line after its entry moves by the lines it gained or
+    lost, and the problems the checks find are worked out again for the claims and studies
+    they can concern: those the report names, the edited claim, and the studies it linked
+    or links (whether a study is cited depends on every claim). Checking the same ones in the
+    base before the change must give the report's problems back, which confirms that the
+    rest of the report (what the files' parsers found) is untouched by the checks.
+    Takes `Base`'s word that its base was loaded from `raw` and that the other files have
+    not changed since.
+    """
+    p = saved.proposal
+    if not p.changed:
+        return p.base.kb, p.base.report
+    kb, new = p.base.kb, p.claim_after
+    at = _ordinal(kb, p.index)
+    if new is None or at is None or not p.ok or not _plain(p.base.report) \
+            or kb.claims[at].id != new.id:
+        return None
+    moved = _Moved(p.entry.line + p.old_text.count("\n"),
+                   p.new_text.count("\n") - p.old_text.count("\n"))
+    _, claim_lines, _ = _validate_entry(p.index, p.entry.line, p.new_text)
+    lines = _moved_lines(kb.lines, p.index, p.entry.line, claim_lines, moved)
+    if lines is None:
+        return None
+    after = dataclasses.replace(kb, claims=(*kb.claims[:at], new, *kb.claims[at + 1:]),
+                                lines=lines)
+    problems = _problems_after(p, kb.claims[at], after, moved)
+    _keep_cached(kb, after, (kb.claims[at], new))  # (the index, if the checks built it)
+    return None if problems is None else (after, Report.of(problems))
+
+
+def keep_in_cache(saved: Saved, kb: KnowledgeBase, report: Report) -> bool:
+    """Store the base after this save (`kb`, `report`: what `apply_saved` gave) as the cache
+    entry of the files saved (`kb.cache.store_edited`), so that the next process reads it
+    back rather than loading the change. False when it was not stored."""
+    p = saved.proposal
+    if not p.changed or saved.stat is None:
+        return False
+    return store_edited(p.base.root, p.base.digest, kb, report, written=saved.stat,
+                        digest=saved.digest, position=p.index,
+                        block=block_hash("claim", p.new_text))
+
+
+@dataclass(frozen=True)
+class _Moved:
+    """Lines after `after` (1-based) move by `by` lines."""
+
+    after: int
+    by: int
+
+    def line(self, n: int) -> int:
+        return n + self.by if n > self.after else n
+
+    def problem(self, p: Problem) -> Problem:
+        if not self.by or p.file != CLAIMS_FILE or p.line is None or p.line <= self.after:
+            return p
+        return dataclasses.replace(p, line=p.line + self.by)
+
+
+def _ordinal(kb: KnowledgeBase, index: int) -> int | None:
+    """Where the claim at this position of the file is in `kb.claims`."""
+    if not kb.claim_positions:
+        return index if 0 <= index < len(kb.claims) else None
+    at = bisect_left(kb.claim_positions, index)  # positions ascend (the file's order)
+    return at if at < len(kb.claim_positions) and kb.claim_positions[at] == index else None
+
+
+def _claims_at(kb: KnowledgeBase, positions: Iterable[int]) -> list[tuple[int, Claim]]:
+    """(position, claim) of the valid claims at these positions, in the file's order."""
+    found = ((i, _ordinal(kb, i)) for i in sorted(positions))
+    return [(i, kb.claims[at]) for i, at in found if at is not None]
+
+
+def _plain(report: Report) -> bool:
+    """Whether the report is the problems in the order found, nothing folded or left out:
+    no file-level problem, no cap (`kb.problems.settle`), no duplicated BibTeX key (whose
+    error absorbs others: `kb.load._blame_duplicates`)."""
+    return len(report) <= MAX_PROBLEMS and not any(
+        p.code in FILE_LEVEL or p.code in ("too-many-problems", "bib-duplicate-key")
+        for p in report)
+
+
+def _under(path: str, prefix: str) -> bool:
+    """Whether a data path is `prefix` or below it."""
+    return path.startswith(prefix) and path[len(prefix):len(prefix) + 1] in ("", ".", "[")
+
+
+def _moved_lines(lines: Mapping[str, int], index: int, offset: int,
+                 claim_lines: Mapping[str, int], moved: _Moved) -> Mapping[str, int] | None:
+    """The base's lines with the claim at `index` (its entry from 0-based line `offset`)
+    given `claim_lines` and every line after its entry moved (new maps; none is changed)."""
+    prefix = f"claims[{index}]"
+    if not isinstance(lines, LineMap):
+        out = {k: moved.line(v) for k, v in lines.items() if not _under(k, prefix)}
+        out.update(claim_lines)
+        return out
+    if index >= len(lines.claims) or lines.claims[index][1] != offset:
+        return None
+    new = LineMap()
+    new.flat = {k: moved.line(v) for k, v in lines.flat.items()}
+    # A block's lines are relative to its first line: a block after the entry moves whole.
+    new.claims = [(rel, at + moved.by) if at >= moved.after else (rel, at)
+                  for rel, at in lines.claims] if moved.by else list(lines.claims)
+    new.claims[index] = ({k[len(prefix):]: n - offset for k, n in claim_lines.items()}, offset)
+    new.studies = _moved_blocks(lines, moved)
+    return new
+
+
+def _moved_blocks(lines: LineMap, moved: _Moved) -> dict[str, tuple[Mapping[str, int], int]]:
+    """The appraisals' blocks, those after the edited entry moved (the same dict when none
+    is: `studies:` before `claims:`, the usual layout)."""
+    flat = lines.flat
+    if not moved.by or ("studies" in flat and "claims" in flat
+                        and flat["studies"] < flat["claims"]):
+        return lines.studies
+    return {k: (rel, at + moved.by) if at >= moved.after else (rel, at)
+            for k, (rel, at) in lines.studies.items()}
+
+
+def _keep_cached(old: KnowledgeBase, new: KnowledgeBase,
+                 replaced: tuple[Claim, Claim] | None = None) -> None:
+    """Give the new base what the old one worked out that still holds: the article's index
+    (the same text) and, given the claim replaced and its replacement, the claims by id."""
+    before, after = getattr(old, "__dict__", {}), getattr(new, "__dict__", None)
+    if after is None:
+        return
+    if "article_index" in before:
+        after["article_index"] = before["article_index"]
+    by_id = before.get("_claims_by_id")
+    if replaced is not None and by_id is not None and by_id.get(replaced[0].id) is replaced[0]:
+        after["_claims_by_id"] = {**by_id, replaced[1].id: replaced[1]}
+
+
+def _problems_after(p: Proposal, old: Claim, kb: KnowledgeBase,
+                    moved: _Moved) -> list[Problem] | None:
+    """The problems `load_kb` finds in the base after the change, in the order it finds
+    them, or None when the report cannot be split into what the parsers and what the checks
+    found."""
+    old_kb, report, new = p.base.kb, list(p.base.report), p.claim_after
+    assert new is not None
+    scope = _Scope.of(old_kb, report, p.index, old, new)
+    _keep_cached(old_kb, kb)  # the article's index, if the scope has quotes to look up
+    checked = scope.checked(old_kb, scope.cited_before)
+    found = [q for part in checked for q in part]
+    head = len(report) - len(found)
+    if head < 0 or report[head:] != found:
+        return None
+    parsed = _parsed_after(report[:head], f"claims[{p.index}]", moved)
+    if parsed is None:
+        return None
+    # The article's checks see the article and its lines, and the claims' quotes and ids (when
+    # its text changed, which the report before says: its check of the scope gave it back).
+    article = [moved.problem(q) for q in checked[CHECKS.index(check_article)]] \
+        if old.quote == new.quote else None
+    return parsed + [q for part in scope.checked(kb, scope.cited_after, article) for q in part]
+
+
+def _parsed_after(parsed: list[Problem], prefix: str, moved: _Moved) -> list[Problem] | None:
+    """What the parsers found, after the change: nothing about the edited claim (its entry
+    now reads cleanly), lines moved; None when a message names a line that moved."""
+    if moved.by and any(q.file == CLAIMS_FILE and (q.line or 0) > moved.after
+                        and _LINE_IN_TEXT.search(q.message) for q in parsed):
+        return None
+    return [moved.problem(q) for q in parsed
+            if not (q.file == CLAIMS_FILE and _under(q.path, prefix))]
+
+
+_LINE_IN_TEXT = re.compile(r"\blines? \d")
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What the checks can report differently after one claim's change, and what they
+    reported about before it: the claims at `positions`, the appraised studies and
+    references `studies` and `references` (keys in the base's order), with which of them
+    claims cite before and after the change and which reviews include.
+
+    Quotes are not looked up in the article again: an unchanged quote has the problems the
+    report gives it (`quoted`, at `claims[N].quote`, as `check_entry` takes them); only the
+    edited claim's, if it changed (`look_up`), is looked up.
+    """
+
+    index: int
+    look_up: bool
+    quoted: tuple[Problem, ...]
+    positions: frozenset[int]
+    studies: tuple[str, ...]
+    references: tuple[str, ...]
+    cited_before: frozenset[str]
+    cited_after: frozenset[str]
+    included: frozenset[str]
+    ids: frozenset[str]  # every claim id, when one of the claims names others
+
+    @classmethod
+    def of(cls, kb: KnowledgeBase, report: list[Problem], index: int, old: Claim,
+           new: Claim) -> _Scope:
+        positions, keys = _named(kb, report)
+        positions.add(index)
+        keys, before, after, included = _usage(kb, keys, old, new)
+        look_up = old.quote != new.quote
+        quoted = tuple(q for q in report if q.file == CLAIMS_FILE and _QUOTE.fullmatch(q.path)
+                       and not (look_up and _position(q.path) == index))
+        named = new.contradicts or any(c.contradicts for _, c in _claims_at(kb, positions))
+        return cls(index, look_up, quoted, frozenset(positions), _in_order(kb.studies, keys),
+                   _in_order(kb.references, keys), before, after, included,
+                   frozenset(claim_ids(kb) if named else ()))
+
+    def checked(self, kb: KnowledgeBase, cited: frozenset[str],
+                article: list[Problem] | None = None) -> list[list[Problem]]:
+        """What each of `kb check`'s checks finds about this scope of `kb` (given which keys
+        claims cite, and what `check_article` found if that is known)."""
+        part = _claims_at(kb, self.positions)
+        sub = dataclasses.replace(kb, claims=tuple(c for _, c in part),
+                                  claim_positions=tuple(i for i, _ in part))
+        _keep_cached(kb, sub)
+        out: list[list[Problem]] = []
+        for check in CHECKS:
+            if check is check_studies:
+                found = study_problems(sub, self.studies, self.references, cited, self.included)
+            elif check is check_contradictions:
+                found = check_contradictions(sub, self.ids)
+            elif check is check_quotes:
+                found = self._quotes(sub)
+            elif check is check_article and article is not None:
+                found = article
+            else:
+                found = check(sub)
+            out.append(list(found))
+        return out
+
+    def _quotes(self, sub: KnowledgeBase) -> list[Problem]:
+        """What `check_quotes` finds in the scope (in its order: by position): the problems
+        reported for the quotes that did not change, at their lines in `sub`, and what
+        looking up the edited claim's changed quote finds."""
+        found = [dataclasses.replace(q, line=sub.line_of(q.path)) for q in self.quoted]
+        if self.look_up:
+            claim = next(c for i, c in sub.claims_with_index() if i == self.index)
+            alone = dataclasses.replace(sub, claims=(claim,), claim_positions=(self.index,),
+                                        invalid_claims=())
+            _keep_cached(sub, alone)
+            found += check_quotes(alone)
+        return sorted(found, key=lambda q: _position(q.path))
+
+
+_QUOTE = re.compile(r"claims\[\d+\]\.quote")
+
+
+def _position(path: str) -> int:
+    """The position of the claim a data path below `claims[N]` is about (-1 for others)."""
+    index = path[7:path.find("]")] if path.startswith("claims[") else ""
+    return int(index) if index.isdigit() else -1
+
+
+def _named(kb: KnowledgeBase, report: list[Problem]) -> tuple[set[int], set[str]]:
+    """The positions of the claims and the keys of the studies and references the report's
+    problems are about (their data paths say)."""
+    positions, keys = set(), set()
+    for q in report:
+        if q.file == kb.bib_file:
+            keys.add(q.path)
+        elif _position(q.path) >= 0:
+            positions.add(_position(q.path))
+        elif q.path.startswith("studies."):
+            keys.add(_study_key(kb, q.path[8:]))
+    return positions, keys
+
+
+def _study_key(kb: KnowledgeBase, rest: str) -> str:
+    """The appraised study a data path below `studies.` is about (keys may hold dots)."""
+    end = len(rest)
+    while end > 0:
+        if rest[:end] in kb.studies:
+            return rest[:end]
+        end = rest.rfind(".", 0, end)
+    return rest
+
+
+def _in_order(mapping: Mapping[str, object], keys: set[str]) -> tuple[str, ...]:
+    """Those of `keys` that are in `mapping`, in its order."""
+    found = [k for k in keys if k in mapping]
+    return tuple(found) if len(found) < 2 else tuple(k for k in mapping if k in keys)
+
+
+def _usage(kb: KnowledgeBase, keys: set[str], old: Claim, new: Claim
+           ) -> tuple[set[str], frozenset[str], frozenset[str], frozenset[str]]:
+    """The keys to check (`keys` and those the claim links before or after its change), those
+    of them claims cite before and after it, and those a review includes (where it matters:
+    for the keys not cited before or after)."""
+    linked = ({link.study for link in old.evidence}, {link.study for link in new.evidence})
+    keys = keys | (linked[0] ^ linked[1])  # a study it links before and after stays cited
+    elsewhere = _cited_elsewhere(kb, old, keys - (linked[0] & linked[1]))
+    before, after = elsewhere | linked[0], elsewhere | linked[1]
+    included = _included(kb, keys - (before & after))
+    return keys, frozenset(before), frozenset(after), frozenset(included)
+
+
+def _cited_elsewhere(kb: KnowledgeBase, claim: Claim, keys: set[str]) -> set[str]:
+    """Which of `keys` a claim other than `claim` cites (those that failed validation too)."""
+    found: set[str] = set()
+    if not keys:
+        return found
+    for c in kb.claims:
+        if c is claim:
+            continue
+        found.update(link.study for link in c.evidence if link.study in keys)
+        if len(found) == len(keys):
+            return found
+    found.update(key for c in kb.invalid_claims for _, key in c.links if key in keys)
+    return found
+
+
+def _included(kb: KnowledgeBase, keys: set[str]) -> set[str]:
+    """Which of `keys` an appraised review includes."""
+    found: set[str] = set()
+    if not keys:
+        return found
+    for appraisal in kb.studies.values():
+        found.update(k for k in appraisal.includes if k in keys)
+        if len(found) == len(keys):
+            break
+    return found
 
 
 # --- adding studies ----------------------------------------------------------------------
@@ -400,6 +766,7 @@ def save(proposal: Proposal, editor: str, now: dt.datetime | None = None) -> Sav
             raise Conflict(base.claims_path, base.digest, current,
                            _what_changed(proposal, current))
         atomic_write(target, new_raw)
+        written = os.stat(target)
         # Still under claims.yaml's lock, so the log's order is the order of the saves.
         try:
             append_line(log, json.dumps(record, ensure_ascii=False, default=str))
@@ -407,7 +774,7 @@ def save(proposal: Proposal, editor: str, now: dt.datetime | None = None) -> Sav
             raise WriteRefused(f"the change was saved to {CLAIMS_FILE}, but {LOG_FILE} could "
                                f"not be written ({exc}); add the record by hand: "
                                + json.dumps(record, ensure_ascii=False, default=str)) from None
-    return Saved(proposal, record, proposal.new_digest)
+    return Saved(proposal, record, proposal.new_digest, written)
 
 
 def _what_changed(proposal: Proposal, current: bytes) -> str:

@@ -5,7 +5,7 @@ Deterministic (no I/O, clock or randomness): the same knowledge base always grad
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from kb.model import (
@@ -13,6 +13,7 @@ from kb.model import (
     Certainty,
     Claim,
     EvidenceLink,
+    InvalidClaim,
     KnowledgeBase,
     LongTerm,
     Override,
@@ -175,28 +176,80 @@ def _with_time_frame(statement: str, weeks: float, long_term: LongTerm,
 
 def grade_all(kb: KnowledgeBase, report: Report | None = None) -> dict[str, Grade]:
     """Grade every claim in file order; claims with errors get a 'not graded' state."""
-    facts = (literature_facts(kb.claims, kb.studies, kb.settings)
-             if any(about_long_term_evidence(c) for c in kb.claims) else None)
+    facts = _base_facts(kb)
+    broken = _broken(kb, report)
+    grades: dict[str, Grade] = {}
+    for idx, claim, bad in _in_file_order(kb):
+        if bad is not None:
+            grades.setdefault(bad.id, not_graded(bad.id, bad.reason))
+        elif claim is not None:
+            grades.setdefault(claim.id, _grade_at(idx, claim, kb, broken, facts))
+    return grades
+
+
+def regrade(grades: Mapping[str, Grade], kb: KnowledgeBase, report: Report | None,
+            positions: Iterable[int]) -> dict[str, Grade]:
+    """`grade_all(kb, report)`, worked out from `grades`: the grades of a base that differed
+    from `kb` only in the valid claims at `positions` (with the same ids).
+
+    Those claims are graded again, and so are the state-of-evidence claims about long-term
+    evidence, which are graded from the whole base's facts (an edited claim's links can
+    change them); every other grade is taken from `grades`, in its order.
+    """
+    at = set(positions)
+    facts = _base_facts(kb)
+    broken = _broken(kb, report)
+    out = dict(grades)
+    first: set[str] = set()
+    for idx, claim, bad in _in_file_order(kb):
+        name = bad.id if bad is not None else claim.id  # type: ignore[union-attr]
+        if name in first:
+            continue  # with a duplicated id (an error) the first claim's grade stands
+        first.add(name)
+        if claim is not None and (idx in at or (facts is not None
+                                                and about_long_term_evidence(claim))):
+            out[name] = _grade_at(idx, claim, kb, broken, facts)
+    return out
+
+
+def _base_facts(kb: KnowledgeBase) -> LiteratureFacts | None:
+    """The facts state-of-evidence claims are graded from, when the base has such claims."""
+    if not any(about_long_term_evidence(c) for c in kb.claims):
+        return None
+    return literature_facts(kb.claims, kb.studies, kb.settings)
+
+
+def _broken(kb: KnowledgeBase, report: Report | None) -> dict[int, list[str]]:
+    """Position -> the codes of the errors reported about the claim there."""
     broken: dict[int, list[str]] = {}
     for problem in (report.errors if report else ()):
         if problem.file == kb.claims_file and problem.path.startswith("claims["):
             idx = int(problem.path[len("claims["):problem.path.index("]")])
             broken.setdefault(idx, []).append(problem.code)
-    grades: dict[str, Grade] = {}
+    return broken
+
+
+def _in_file_order(kb: KnowledgeBase) -> Iterator[tuple[int, Claim | None,
+                                                         InvalidClaim | None]]:
+    """(position, valid claim or None, invalid claim or None) of every claim in file order."""
+    if not kb.invalid_claims:
+        for idx, claim in kb.claims_with_index():
+            yield idx, claim, None
+        return
     invalid = {c.index: c for c in kb.invalid_claims}
     positions = dict(kb.claims_with_index())
     for idx in sorted(positions.keys() | invalid.keys()):
         if idx in invalid:
-            bad = invalid[idx]
-            grades.setdefault(bad.id, not_graded(bad.id, bad.reason))
-            continue
-        claim = positions[idx]
-        if idx in broken:
-            grades.setdefault(claim.id, not_graded(claim.id, ", ".join(sorted(set(broken[idx]))),
-                                                   claim.review.override))
+            yield idx, None, invalid[idx]
         else:
-            grades.setdefault(claim.id, grade(claim, kb.studies, kb.settings, facts=facts))
-    return grades
+            yield idx, positions[idx], None
+
+
+def _grade_at(idx: int, claim: Claim, kb: KnowledgeBase, broken: Mapping[int, list[str]],
+              facts: LiteratureFacts | None) -> Grade:
+    if idx in broken:
+        return not_graded(claim.id, ", ".join(sorted(set(broken[idx]))), claim.review.override)
+    return grade(claim, kb.studies, kb.settings, facts=facts)
 
 
 def _certainty(verdict: Verdict, e: Evidence) -> Certainty | None:

@@ -75,6 +75,55 @@ def build_graph(kb: KnowledgeBase, grades: Mapping[str, Grade] | None = None) ->
     return g
 
 
+def updated_graph(g: nx.DiGraph, kb: KnowledgeBase, claims: Iterable[Claim],
+                  grades: Mapping[str, Grade] | None = None) -> nx.DiGraph:
+    """`build_graph(kb, grades)`, worked out from `g`: the graph of a base that differed from
+    `kb` only in these claims (the same ids, in the same places) and their grades.
+
+    A new graph, in the same order (nodes, each node's edges either way) as built, that
+    shares the data of every node and edge it does not change with `g` (graphs are not
+    changed once built: the query functions only read them). Built whole when a claim's
+    links were to a key that is neither referenced nor appraised (an error).
+    """
+    node, succ, pred = dict(g._node), dict(g._succ), dict(g._pred)
+    art = f"article:{kb.article.id}" if kb.article else None
+    touched: set[str] = set()
+    for claim in claims:
+        cn = claim_node(claim.id)
+        alone = nx.DiGraph()
+        _add_claim(alone, kb, claim, g._node[cn]["order"],
+                   grades.get(claim.id) if grades else None, art)
+        node[cn] = alone._node[cn]
+        succ[cn] = dict(alone._succ[cn])
+        for study in {*g._succ[cn], *succ[cn]}:
+            if node.get(study, {}).get("kind") != "study":
+                return build_graph(kb, grades)
+            pred[study] = _preds(pred[study], node, cn, succ[cn].get(study))
+            touched.add(study)
+    for study in touched:
+        uses = sum(1 for d in pred[study].values() if d.get("relation") == "evidence")
+        node[study] = {**node[study], "uses": uses}
+    out = nx.DiGraph()
+    out.graph.update(g.graph)
+    out._node = node
+    out._adj = succ  # networkx keeps _succ the same mapping (and resets its views)
+    out._pred = pred
+    return out
+
+
+def _preds(before: Mapping[str, dict], nodes: Mapping[str, dict], cn: str,
+           edge: dict | None) -> dict[str, dict]:
+    """A study's predecessors with the claim `cn`'s edge to it (or none) put where building
+    puts it: after the reviews that include the study, among the claims in their order."""
+    out = [(u, d) for u, d in before.items() if u != cn]
+    if edge is not None:
+        order = nodes[cn]["order"]
+        at = next((n for n, (u, _) in enumerate(out) if nodes[u].get("kind") == "claim"
+                   and nodes[u]["order"] > order), len(out))
+        out.insert(at, (cn, edge))
+    return dict(out)
+
+
 def _study_attrs(key: str, ref: Reference, a: Appraisal | None) -> dict[str, object]:
     """A referenced study's node attributes (-1 where a number is not known)."""
     participants = a.participants if a and a.participants is not None else -1

@@ -93,6 +93,32 @@ def test_edit_mode_saves_a_review_and_logs_it(base: Path, monkeypatch) -> None:
     assert any("Change history (1)" in e.label for e in at.expander)
 
 
+def test_the_page_after_a_save_shows_the_base_without_loading_it(base: Path,
+                                                                   monkeypatch) -> None:
+    """The rerun after a save takes the base worked out in memory (issue 14): nothing loads
+    the files again (the cache entry is still the one of the file before the save), and the
+    page shows the change."""
+    import dashboard.data
+    from kb.cache import _read_entry, cache_file
+    from kb.writes import digest
+
+    monkeypatch.setenv("KB_EDIT", "1")
+    monkeypatch.setattr(dashboard.data, "CACHE_DELAY_S", 600.0)  # not during this test
+    before = digest((base / "claims.yaml").read_bytes())
+    at = claim_page()
+    assert _read_entry(cache_file(str(base)))[0].claims.digest == before
+    k = f"edit_{CLAIM}_review"
+    at.text_input(key="kb_editor_name").input("Ann Editor").run()
+    at.selectbox(key=f"{k}_status").set_value("needs-changes").run()
+    at.button(key=f"{k}_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.value.startswith("Saved") for s in at.success)
+    assert any("review: needs-changes by Ann Editor" in c.value for c in at.caption)
+    assert digest((base / "claims.yaml").read_bytes()) != before
+    assert _read_entry(cache_file(str(base)))[0].claims.digest == before  # not loaded
+    assert dashboard.data._HANDED == {}  # taken by the rerun
+
+
 def test_edit_mode_adds_and_removes_a_link_with_a_live_preview(base: Path, monkeypatch) -> None:
     monkeypatch.setenv("KB_EDIT", "1")
     raw = (base / "claims.yaml").read_bytes()
