@@ -181,8 +181,8 @@ def _review_tab(base: Base, data: Loaded, claim: Claim) -> None:
     changed = (status != claim.review.status.value or reviewer.strip() != (
         claim.review.reviewer or "") or note.strip() != (claim.review.note or ""))
     who = reviewer.strip() or (_editor() if changed else None)
-    _preview_and_save(data, lambda: set_review(base, claim.id, status, reviewer=who, note=note,
-                                         today=dt.date.today()),
+    _preview_and_save(data, lambda: set_review(base, claim.id, status, reviewer=who,
+                                               note=note, today=dt.date.today()),
                       f"{k}_save", "Save review")
 
 
@@ -197,8 +197,8 @@ def _override_tab(base: Base, data: Loaded, claim: Claim) -> None:
     if current is None and not reason.strip():
         st.caption("The computed verdict stands. Give a verdict and a reason to override it.")
         return
-    _preview_and_save(data, lambda: set_override(base, claim.id, verdict, reason), f"{k}_save",
-                      "Save override")
+    _preview_and_save(data, lambda: set_override(base, claim.id, verdict, reason),
+                      f"{k}_save", "Save override")
     if current is not None:
         st.divider()
         _preview_and_save(data, lambda: clear_override(base, claim.id), f"{k}_clear",
@@ -239,8 +239,8 @@ def _links_tab(base: Base, data: Loaded, claim: Claim) -> None:
     values["note"] = st.text_area("Note (why and how it bears on the claim)", key=f"{s}_note",
                                   value=link.note if link else "")
     assert set(values) == set(LINK_FIELDS)
-    _preview_and_save(data, lambda: set_link(base, claim.id, study, **values), f"{s}_save",
-                      "Save link" if link else "Add link")
+    _preview_and_save(data, lambda: set_link(base, claim.id, study, **values),
+                      f"{s}_save", "Save link" if link else "Add link")
     if link is not None:
         st.divider()
         _preview_and_save(data, lambda: remove_link(base, claim.id, study), f"{s}_remove",

@@ -91,10 +91,14 @@ def troubled(root: Path) -> Path:
     a, b = _entry(text, ids[18])                                               # ambiguous
     text = text[:a] + re.sub(r"  quote: .*?\n(?=  [a-z_]+:)", "  quote: dry needling\n",
                              text[a:b], count=1, flags=re.S) + text[b:]
+    text = _in_entry(text, ids[9], "  - study: ", "  - study: zzcited2021\n"
+                     "    stance: context\n    note: In the bibliography, not appraised.\n"
+                     "  - study: ")                                                # error
     path.write_text(text, encoding="utf-8")
     with open(root / "references.bib", "a", encoding="utf-8") as fh:
-        fh.write("\n@article{zzunused2020,\n  author = {Nobody, A.},\n  title = {Cited by "
-                 "no claim},\n  journal = {J},\n  year = {2020}\n}\n")
+        for key in ("zzunused2020", "zzcited2021"):
+            fh.write(f"\n@article{{{key},\n  author = {{Nobody, A.}},\n  title = {{A "
+                     "reference}},\n  journal = {J},\n  year = {2020}\n}\n")
     return root
 
 
@@ -109,7 +113,7 @@ def test_the_troubled_base_has_problems_of_many_checks(base: Path) -> None:
     assert {"article-unhashed", "link-certainty-default", "review-incomplete",
             "claim-contradicts-unknown", "claim-unknown-study", "link-duplicate",
             "claim-short-long", "reference-unused", "schema-vocabulary",
-            "claim-quote-ambiguous"} <= codes, codes
+            "claim-quote-ambiguous", "claim-study-not-appraised"} <= codes, codes
     assert kb.invalid_claims and isinstance(kb.lines, LineMap)
     assert any(c.contradicts for c in kb.claims)
 
@@ -213,19 +217,19 @@ def test_a_study_becomes_unused_and_used_again(base: Path) -> None:
     assert_same(got, base)
 
 
-def test_a_reference_becomes_cited_and_uncited(base: Path) -> None:
-    """references.bib's unused-reference warning, which depends on every claim's links."""
+def test_a_reference_no_claim_cites_any_more(base: Path) -> None:
+    """references.bib's unused-reference warning, which depends on every claim's links: a
+    link to a reference without an appraisal (an error) taken away leaves it uncited."""
     kb, report = load_kb(str(base))
-    unappraised = "zzunused2020"
-    claim = kb.claims[3]
-    p = set_link(open_base(str(base), kb, report), claim.id, unappraised, stance="context",
-                 note="Not appraised.")
-    assert not p.ok  # a link needs an appraisal: the warning cannot go that way
-    study = next(k for k in kb.studies
-                 if sum(k in {e.study for e in c.evidence} for c in kb.claims) == 1)
-    holder = next(c for c in kb.claims if study in {e.study for e in c.evidence})
-    p, saved, got = _save_and_apply(base, kb, report, lambda b: remove_link(b, holder.id, study))
+    holder = next(c for c in kb.claims if "zzcited2021" in {e.study for e in c.evidence})
+    assert any(q.code == "claim-study-not-appraised" for q in report)
+    assert [q.path for q in report if q.code == "reference-unused"] == ["zzunused2020"]
+    p, saved, got = _save_and_apply(base, kb, report,
+                                    lambda b: remove_link(b, holder.id, "zzcited2021"))
     assert got is not None
+    assert [q.path for q in got[1] if q.code == "reference-unused"] == ["zzunused2020",
+                                                                        "zzcited2021"]
+    assert not any(q.code == "claim-study-not-appraised" for q in got[1])
     assert_same(got, base)
 
 
