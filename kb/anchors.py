@@ -148,21 +148,12 @@ class ArticleIndex:
     def find(self, quote: str) -> list[Span]:
         """All places the quote occurs (after normalisation), as original-text spans."""
         norm, index = self._norm
-        needle = normalise(quote)
-        if not needle:
-            return []
-        spans = []
-        start = norm.find(needle)
-        while start != -1:
-            end = start + len(needle)
-            spans.append(Span(index[start], index[end - 1] + 1))
-            start = norm.find(needle, start + 1)
-        return spans
+        return _spans(norm, index, normalise(quote))
 
-    def _word_starts(self, prefixes: set[str]) -> dict[str, list[int]]:
-        """Positions where a word starts with one of `prefixes` in the normalised text (not
-        kept: `find_many` is called once per load)."""
-        norm = self._norm_text
+    @staticmethod
+    def _word_starts(norm: str, prefixes: set[str]) -> dict[str, list[int]]:
+        """Positions where a word starts with one of `prefixes` in the normalised text `norm`
+        (not kept: `find_many` is called once per load)."""
         index: dict[str, list[int]] = {}
         for i in [0, *(m.end() for m in _WORD_START.finditer(norm))]:
             key = norm[i:i + PREFIX]
@@ -172,19 +163,22 @@ class ArticleIndex:
 
     def find_many(self, quotes: Iterable[str]) -> dict[str, list[Span]]:
         """`find` for many quotes at once: one pass to index word starts, then a look-up per
-        quote, so anchoring thousands of claims stays linear in the article's length."""
-        norm, index = self._norm
+        quote, so anchoring thousands of claims stays linear in the article's length. The
+        offset map it needs is not kept (one 4-byte offset per character of the article)."""
+        norm, index = self.__dict__["_norm"] if "_norm" in self.__dict__ else \
+            _normalise_with_map(self.text)
         needles = {quote: normalise(quote) for quote in quotes}
-        starts = self._word_starts({n[:PREFIX] for n in needles.values() if len(n) >= PREFIX})
+        starts = self._word_starts(norm, {n[:PREFIX] for n in needles.values()
+                                          if len(n) >= PREFIX})
         out: dict[str, list[Span]] = {}
         for quote, needle in needles.items():
             if len(needle) < PREFIX:
-                out[quote] = self.find(quote)
+                out[quote] = _spans(norm, index, needle)
                 continue
             spans = [Span(index[i], index[i + len(needle) - 1] + 1)
                      for i in starts.get(needle[:PREFIX], ()) if norm.startswith(needle, i)]
             # A quote that starts inside a word is not indexed: fall back to a full scan.
-            out[quote] = spans or self.find(quote)
+            out[quote] = spans or _spans(norm, index, needle)
         return out
 
     @cached_property
@@ -201,8 +195,8 @@ class ArticleIndex:
             counted.update((quote, self.count(quote)) for quote in needles)
         elif needles:
             norm = self._norm_text
-            starts = self._word_starts({n[:PREFIX] for n in needles.values()
-                                        if len(n) >= PREFIX})
+            starts = self._word_starts(norm, {n[:PREFIX] for n in needles.values()
+                                              if len(n) >= PREFIX})
             for quote, needle in needles.items():
                 found = 0
                 if len(needle) >= PREFIX:
@@ -240,3 +234,16 @@ class ArticleIndex:
 
     def line_of(self, offset: int) -> int:
         return self.text.count("\n", 0, offset) + 1
+
+
+def _spans(norm: str, index: Sequence[int], needle: str) -> list[Span]:
+    """Every place `needle` (normalised) occurs in `norm`, as spans of the original text."""
+    if not needle:
+        return []
+    spans = []
+    start = norm.find(needle)
+    while start != -1:
+        end = start + len(needle)
+        spans.append(Span(index[start], index[end - 1] + 1))
+        start = norm.find(needle, start + 1)
+    return spans
