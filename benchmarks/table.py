@@ -32,10 +32,10 @@ ROWS = [
     ("peak memory, warm load + grade (MB)", ("ours", "cached", "warm", "peak_rss_mb")),
     ("peak memory, bare parsers (MB)", ("ours", "peak_rss_mb", "bare_parsers")),
     ("**cold_ratio** (target <= 1.3)", ("cold_ratio",)),
-    ("**warm_ratio** (target <= 0.05)", ("warm_ratio",)),
-    ("**edit_ratio** (target <= 0.1)", ("edit_ratio",)),
-    ("warm / bare YAML + BibTeX", ("warm_ratio_of_bare_total",)),
-    ("edit / bare YAML + BibTeX", ("edit_ratio_of_bare_total",)),
+    ("warm / bare bibtexparser alone", ("warm_ratio",)),
+    ("edit / bare bibtexparser alone", ("edit_ratio",)),
+    ("**warm / bare YAML + BibTeX** (target <= 0.05)", ("warm_ratio_of_bare_total",)),
+    ("**edit / bare YAML + BibTeX** (target <= 0.1)", ("edit_ratio_of_bare_total",)),
 ]
 
 
