@@ -23,6 +23,18 @@ requires_shared = pytest.mark.skipif(
            "set KB_SHARED_DIR to point elsewhere)")
 
 
+# The bundled base's files (the repository's own knowledge base).
+BUNDLED_FILES = ("claims.yaml", "references.bib", "dry-needling-article.txt")
+
+
+def copy_bundled(target: Path) -> Path:
+    """A copy of the bundled base in folder `target` (made, with its parents)."""
+    target.mkdir(parents=True)
+    for name in BUNDLED_FILES:
+        shutil.copyfile(ROOT / name, target / name)
+    return target
+
+
 def make_kb(tmp_path: Path, *, claims: Path | str | None = None,
             bib: Path | str | None = None) -> Path:
     """A copy of the minimal base with claims.yaml and/or references.bib swapped in."""

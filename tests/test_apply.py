@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, copy_bundled
 from kb.claims import LineMap
 from kb.edit import (
     apply_saved,
@@ -28,7 +27,6 @@ from kb.edit import (
 from kb.grading import grade_all, regrade
 from kb.load import load_kb
 
-FILES = ("claims.yaml", "references.bib", "dry-needling-article.txt")
 TODAY = dt.date(2026, 12, 2)
 NOW = dt.datetime(2026, 12, 2, 14, 0, tzinfo=dt.timezone.utc)
 STUDY = "gattie2021dry"  # appraised, cited by some claims of the bundled base
@@ -36,11 +34,7 @@ NOTE = "Linked by the test.\nIts note runs over\nthree lines."
 
 
 def copy_base(tmp_path: Path) -> Path:
-    root = tmp_path / "base"
-    root.mkdir()
-    for name in FILES:
-        shutil.copyfile(ROOT / name, root / name)
-    return root
+    return copy_bundled(tmp_path / "base")
 
 
 def _entry(text: str, claim_id: str) -> tuple[int, int]:

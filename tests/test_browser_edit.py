@@ -4,13 +4,12 @@ reload, see the change and its log record. Screenshots in test-artifacts/ (git-i
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import copy_bundled
 from kb.edit import read_log
 from kb.load import load_kb
 from test_browser import browser, serve, shot  # noqa: F401  (fixtures)
@@ -28,11 +27,7 @@ def expect(locator):  # playwright's assertions, imported only when a browser ru
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("edit") / "base"
-    root.mkdir()
-    for name in ("claims.yaml", "references.bib", "dry-needling-article.txt"):
-        shutil.copyfile(ROOT / name, root / name)
-    return root
+    return copy_bundled(tmp_path_factory.mktemp("edit") / "base")
 
 
 @pytest.fixture(scope="module")

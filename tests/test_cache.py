@@ -14,7 +14,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from conftest import BROKEN, ROOT, make_kb
+from conftest import BROKEN, ROOT, copy_bundled, make_kb
 from kb import cache
 from kb.cache import cache_dir, cache_file, load_kb_cached
 from kb.grading import grade_all
@@ -42,10 +42,7 @@ def files(folder: Path) -> set[Path]:
 
 
 def test_cached_load_equals_plain_load(tmp_path: Path, private_cache_dir: Path) -> None:
-    kb_dir = tmp_path / "bundled"
-    kb_dir.mkdir()
-    for name in ("claims.yaml", "references.bib", "dry-needling-article.txt"):
-        shutil.copy(ROOT / name, kb_dir / name)
+    kb_dir = copy_bundled(tmp_path / "bundled")
     before = files(kb_dir)
     plain = load_kb(str(kb_dir))
     first, said = load(kb_dir)
@@ -255,10 +252,7 @@ def test_no_cache_reads_and_writes_no_cache(kb_dir: Path, private_cache_dir: Pat
 def test_reading_a_read_only_base_writes_nothing_there(tmp_path: Path) -> None:
     """`kb` on a reviewer's read-only copy: check, verdicts and report print to stdout and
     leave the folder exactly as it was (the cache lives elsewhere)."""
-    kb_dir = tmp_path / "read-only"
-    kb_dir.mkdir()
-    for name in ("claims.yaml", "references.bib", "dry-needling-article.txt"):
-        shutil.copy(ROOT / name, kb_dir / name)
+    kb_dir = copy_bundled(tmp_path / "read-only")
     for p in kb_dir.iterdir():
         p.chmod(0o444)
     kb_dir.chmod(0o555)
@@ -274,18 +268,10 @@ def test_reading_a_read_only_base_writes_nothing_there(tmp_path: Path) -> None:
         kb_dir.chmod(0o755)
 
 
-def _bundled(tmp_path: Path) -> Path:
-    kb_dir = tmp_path / "bundled"
-    kb_dir.mkdir()
-    for name in ("claims.yaml", "references.bib", "dry-needling-article.txt"):
-        shutil.copy(ROOT / name, kb_dir / name)
-    return kb_dir
-
-
 def test_quote_counts_are_reused_only_for_the_same_article(tmp_path: Path) -> None:
     """An edit of claims.yaml reuses the quote counts of the article they were counted in;
     a changed article, or claims pointing at another text, gets its quotes counted again."""
-    kb_dir = _bundled(tmp_path)
+    kb_dir = copy_bundled(tmp_path / "bundled")
     (kb, _), _ = load(kb_dir)
     assert kb.article_index is not None
     counted = Path(cache_file(str(kb_dir))).read_bytes()
@@ -327,7 +313,7 @@ def test_grades_read_back_equal_fresh_grades(tmp_path: Path, broken: str) -> Non
     base again (verdicts, reasons, driving links with their default certainty, overrides),
     and a changed file is graded afresh."""
     if broken in ("", "default certainty"):
-        kb_dir = _bundled(tmp_path)
+        kb_dir = copy_bundled(tmp_path / "bundled")
         if broken:  # links graded with their design's default: drivers are graded copies
             claims = kb_dir / "claims.yaml"
             text = claims.read_text(encoding="utf-8")
@@ -347,7 +333,7 @@ def test_grades_read_back_equal_fresh_grades(tmp_path: Path, broken: str) -> Non
 
 
 def test_grades_that_do_not_fit_are_graded_again(tmp_path: Path) -> None:
-    kb_dir = _bundled(tmp_path)
+    kb_dir = copy_bundled(tmp_path / "bundled")
     kb, report, _ = cache.load_graded(str(kb_dir))
     Path(cache.grades_file(str(kb_dir))).write_bytes(b"\x92\xa1x\x90")  # another key, none
     assert cache.load_graded(str(kb_dir))[2] == grade_all(kb, report)

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import copy_bundled
 from kb.cli import main
 from kb.diff import compare, load_version
 from kb.grading import grade_all
 from kb.load import load_kb
 
-FILES = ("claims.yaml", "references.bib", "dry-needling-article.txt")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -28,10 +27,7 @@ def git(repo: Path, *args: str) -> str:
 def repo(tmp_path: Path) -> Path:
     """A git repository whose base sits in a subfolder, with one commit of the bundled base."""
     repo = tmp_path / "repo"
-    base = repo / "reviews" / "dry-needling"
-    base.mkdir(parents=True)
-    for name in FILES:
-        shutil.copyfile(ROOT / name, base / name)
+    base = copy_bundled(repo / "reviews" / "dry-needling")
     git(repo, "init", "-q")
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "bundled base")

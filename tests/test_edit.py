@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, copy_bundled
 from kb.cli import main
 from kb.edit import (
     LOG_FILE,
@@ -32,7 +32,6 @@ from kb.edit import (
 )
 from kb.load import load_kb
 
-FILES = ("claims.yaml", "references.bib", "dry-needling-article.txt")
 TODAY = dt.date(2026, 12, 2)
 NOW = dt.datetime(2026, 12, 2, 14, 0, tzinfo=dt.timezone.utc)
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -44,11 +43,7 @@ def bundled() -> tuple:
 
 
 def copy_base(tmp_path: Path) -> Path:
-    target = tmp_path / "base"
-    target.mkdir(parents=True)
-    for name in FILES:
-        shutil.copyfile(ROOT / name, target / name)
-    return target
+    return copy_bundled(tmp_path / "base")
 
 
 def open_copy(root: Path):

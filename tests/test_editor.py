@@ -3,18 +3,16 @@ on with KB_EDIT=1 or after the password; saves go through kb.edit and into the l
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import copy_bundled
 from kb.edit import LOG_FILE, read_log
 from kb.load import load_kb
 
 CLAIM = "tight-muscles-cause-pain"
-FILES = ("claims.yaml", "references.bib", "dry-needling-article.txt")
 
 
 def page_script(page: str) -> None:
@@ -25,10 +23,7 @@ def page_script(page: str) -> None:
 
 @pytest.fixture
 def base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "base"
-    root.mkdir()
-    for name in FILES:
-        shutil.copyfile(ROOT / name, root / name)
+    root = copy_bundled(tmp_path / "base")
     monkeypatch.setenv("KB_DIR", str(root))
     for name in ("KB_EDIT", "KB_EDIT_PASSWORD"):
         monkeypatch.delenv(name, raising=False)

@@ -10,14 +10,13 @@ each case also checks that an edit of one claim re-read one entry only.
 from __future__ import annotations
 
 import re
-import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, copy_bundled
 from kb.cache import load_kb_cached
 from kb.load import load_kb
 
@@ -32,9 +31,7 @@ FULL = "parsing references.bib"
 def base(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     target = tmp_path / request.param
     if request.param == "bundled":
-        target.mkdir()
-        for name in ("claims.yaml", "references.bib", "dry-needling-article.txt"):
-            shutil.copy(ROOT / name, target / name)
+        copy_bundled(target)
     else:
         generate.generate(1, str(target))
     return target

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from conftest import KB_MIN, ROOT
+from conftest import KB_MIN, ROOT, copy_bundled
 from kb.grading import grade_all
 from kb.library import article_row, bases_citing, find_library, shared_studies
 from kb.load import load_kb
@@ -22,10 +22,7 @@ def make_library(tmp_path: Path) -> Path:
     """Two bases: the bundled one, and the minimal one whose trial has the DOI of a bundled
     study under another key (so the two articles share a study)."""
     lib = tmp_path / "library"
-    bundled = lib / "dry-needling"
-    bundled.mkdir(parents=True)
-    for name in ("claims.yaml", "references.bib", "dry-needling-article.txt"):
-        shutil.copyfile(ROOT / name, bundled / name)
+    copy_bundled(lib / "dry-needling")
     tiny = lib / "tiny-needles"
     shutil.copytree(KB_MIN, tiny, ignore=shutil.ignore_patterns(".kb-cache"))
     bib = (tiny / "references.bib").read_text(encoding="utf-8")

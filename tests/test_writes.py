@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KB_MIN, ROOT, make_kb
+from conftest import KB_MIN, ROOT, copy_bundled, make_kb
 from kb.bibliography import load_bibliography
 from kb.cli import main
 from kb.writes import Conflict, WriteRefused, atomic_write, digest, update
@@ -27,11 +27,7 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
 def bundled_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "base"
-    target.mkdir(parents=True)
-    for name in ("claims.yaml", "references.bib", "dry-needling-article.txt"):
-        shutil.copyfile(ROOT / name, target / name)
-    return target
+    return copy_bundled(tmp_path / "base")
 
 
 def ris_records(group: str, n: int) -> str:
