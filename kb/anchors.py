@@ -165,8 +165,7 @@ class ArticleIndex:
         """`find` for many quotes at once: one pass to index word starts, then a look-up per
         quote, so anchoring thousands of claims stays linear in the article's length. The
         offset map it needs is not kept (one 4-byte offset per character of the article)."""
-        norm, index = self.__dict__["_norm"] if "_norm" in self.__dict__ else \
-            _normalise_with_map(self.text)
+        norm, index = _normalise_with_map(self.text)
         needles = {quote: normalise(quote) for quote in quotes}
         starts = self._word_starts(norm, {n[:PREFIX] for n in needles.values()
                                           if len(n) >= PREFIX})

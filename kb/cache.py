@@ -75,10 +75,11 @@ def cache_dir() -> str:
     return os.environ.get("KB_CACHE_DIR") or platformdirs.user_cache_dir("kb", appauthor=False)
 
 
-def cache_file(root: str) -> str:
-    """The cache file of the knowledge base in folder `root` (one per folder)."""
+def cache_file(root: str, kind: str = "base") -> str:
+    """The cache file of the knowledge base in folder `root` (one per folder and kind:
+    'base', or 'grades' for what `load_graded` keeps)."""
     name = hashlib.sha256(os.path.realpath(root).encode()).hexdigest()[:24]
-    return os.path.join(cache_dir(), f"base-{name}.msgpack")
+    return os.path.join(cache_dir(), f"{kind}-{name}.msgpack")
 
 
 def code_version() -> str:
@@ -280,10 +281,6 @@ def _write_entry(path: str, header: Header,
             fh.write(blob)
             del blob
     _write_file(path, write)
-
-
-def _write_entry_bytes(path: str, blob: bytes) -> None:
-    _write_file(path, lambda fh: fh.write(blob))
 
 
 def _write_file(path: str, write: Callable[[BinaryIO], object]) -> None:
@@ -565,7 +562,7 @@ class _Grades(msgspec.Struct, array_like=True, frozen=True):
 
 
 def grades_file(root: str) -> str:
-    return cache_file(root).replace("base-", "grades-")
+    return cache_file(root, "grades")
 
 
 def _write_grades(root: str, key: str, kb: KnowledgeBase, grades: Mapping[str, Grade]) -> None:
@@ -580,7 +577,7 @@ def _write_grades(root: str, key: str, kb: KnowledgeBase, grades: Mapping[str, G
                           g.long_term.value, g.rule, g.reason, g.statement, drivers,
                           g.covers_weeks))
     blob = msgspec.msgpack.encode(_Grades(key, out))
-    _write_entry_bytes(grades_file(root), blob)
+    _write_file(grades_file(root), lambda fh: fh.write(blob))
 
 
 def _positions(claim: Claim, drivers: tuple[EvidenceLink, ...],

@@ -49,27 +49,24 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _load(args: argparse.Namespace) -> tuple[KnowledgeBase, Report]:
+    kb, report, _ = _load_graded(args, graded=False)
+    return kb, report
+
+
+def _load_graded(args: argparse.Namespace, graded: bool = True
+                 ) -> tuple[KnowledgeBase, Report, dict[str, Grade]]:
+    """The base in --kb (or DIR), its report and, when `graded`, its grades (read back from
+    the cache when these files were graded before; {} when not asked for)."""
     if getattr(args, "dir", None):
         args.kb = args.dir
     progress = _terminal_progress() if sys.stderr.isatty() else (lambda stage: None)
     try:
         if args.no_cache:
-            return load_kb(args.kb, progress)
-        return load_kb_cached(args.kb, progress=progress)
-    finally:
-        progress("")
-
-
-def _load_graded(args: argparse.Namespace) -> tuple[KnowledgeBase, Report, dict[str, Grade]]:
-    """`_load` with the grades (read back from the cache when the files were graded before)."""
-    if args.no_cache:
-        kb, report = _load(args)
-        return kb, report, grade_all(kb, report)
-    if getattr(args, "dir", None):
-        args.kb = args.dir
-    progress = _terminal_progress() if sys.stderr.isatty() else (lambda stage: None)
-    try:
-        return load_graded(args.kb, progress=progress)
+            kb, report = load_kb(args.kb, progress)
+            return kb, report, grade_all(kb, report) if graded else {}
+        if graded:
+            return load_graded(args.kb, progress=progress)
+        return (*load_kb_cached(args.kb, progress=progress), {})
     finally:
         progress("")
 

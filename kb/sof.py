@@ -31,7 +31,7 @@ from kb.model import (
     horizon_word,
     parse_duration,
 )
-from kb.rules import HORIZONS, default_certainty, horizon_of, link_weeks
+from kb.rules import HORIZONS, default_certainty, horizon_of, link_weeks, weeks_text
 from kb.tables import study_label
 
 # GRADE's certainty symbols, as GRADEpro prints them.
@@ -514,12 +514,7 @@ def _main_stance(items: Sequence[Finding]) -> Stance | None:
 
 def _weeks_cell(weeks: float) -> str:
     """A follow-up in the table: 'immediate', '3 days', '12 weeks', '4.3 weeks'."""
-    if weeks == 0:
-        return "immediate"
-    if weeks < 1:
-        days = round(weeks * 7)
-        return f"{days} day{'s' * (days != 1)}"
-    return f"{number(round(weeks, 1))} week{'s' * (weeks != 1)}"
+    return "immediate" if weeks == 0 else weeks_text(weeks)
 
 
 def _follow_up_text(weeks: list[float], items: Sequence[Finding]) -> str:
